@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCALE ?= 1
+DAYS ?= 2
+SEED ?= 42
+CONSTRAINTS := requirements/constraints.txt
+PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS)
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+export RUNTIME__DLTHUB_TELEMETRY ?= false
+export DO_NOT_TRACK ?= 1
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
+
+.PHONY: demo test install install-all parse clean help
+
+help:
+	@echo "make demo   - set up, generate demo data, ingest, dbt build + test, docs, summary (DuckDB)"
+	@echo "make test   - set up everything and run the whole test suite"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade "pip==26.3"
+
+# Core install: what `make demo` needs (dbt + DuckDB + dlt), nothing more.
+$(VENV)/.core: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP_INSTALL) -e .
+	touch $@
+
+# Everything: PostgreSQL/MariaDB drivers, Airflow + Cosmos + GX, linters, test tools.
+$(VENV)/.all: $(VENV)/.core
+	$(PIP_INSTALL) -e ".[postgres,mysql,airflow,lint,dev]"
+	touch $@
+
+install: $(VENV)/.core
+install-all: $(VENV)/.all
+
+demo: $(VENV)/.core
+	time $(BIN)/python -m ingestion demo --scale $(SCALE) --days $(DAYS) --seed $(SEED)
+
+# The manifest Cosmos renders the DAG from, produced ahead of time (never at DAG parse time).
+parse: $(VENV)/.all
+	$(BIN)/dbt parse --profiles-dir . --project-dir .
+
+test: $(VENV)/.all parse
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) target logs warehouse data .pytest_cache

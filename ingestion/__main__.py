@@ -1,0 +1,3 @@
+from ingestion.cli import main
+
+raise SystemExit(main())

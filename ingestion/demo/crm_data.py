@@ -1,0 +1,223 @@
+"""CRM customers: new sign-ups, moves, tier changes, soft and hard deletes, planted flaws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ingestion.demo import reference as ref
+from ingestion.demo.planted import PlantedRegister
+from ingestion.demo.timestamps import at_day, day_index_to_datetime64, iso_utc, pick_distinct
+
+CUSTOMERS_FILE = "customers.parquet"
+DELETIONS_FILE = "deletions.parquet"
+
+
+def _choice(rng: np.random.Generator, options: tuple[str, ...], n: int) -> np.ndarray:
+    return np.asarray(options, dtype=object)[rng.integers(0, len(options), size=n)]
+
+
+def _messy_case(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
+    """Mostly title case; some upper, some lower, some padded with spaces."""
+    roll = rng.random(len(values))
+    out = np.where(roll < 0.7, np.char.title(values.astype(str)), values.astype(str))
+    out = np.where((roll >= 0.7) & (roll < 0.8), np.char.upper(out), out)
+    out = np.where(roll >= 0.95, np.char.add(np.char.add("  ", out), " "), out)
+    return out.astype(object)
+
+
+def _phones(rng: np.random.Generator, country_idx: np.ndarray) -> np.ndarray:
+    """International (+cc), 00-prefixed and national spellings of valid numbers."""
+    n = len(country_idx)
+    codes = np.array([c.calling_code for c in ref.COUNTRIES], dtype=object)[country_idx]
+    trunk = np.array([c.national_trunk for c in ref.COUNTRIES])[country_idx]
+    # North American numbers have ten digits, the others nine after the trunk prefix.
+    subscriber = np.where(
+        codes == "1",
+        rng.integers(2_000_000_000, 9_999_999_999, size=n).astype(str),
+        rng.integers(200_000_000, 999_999_999, size=n).astype(str),
+    ).astype(object)
+    style = rng.integers(0, 3, size=n)
+    phones = np.empty(n, dtype=object)
+    for i in range(n):
+        number, code = subscriber[i], codes[i]
+        if style[i] == 0:
+            phones[i] = f"+{code} {number}"
+        elif style[i] == 1:
+            phones[i] = f"00{code}{number}"
+        elif code == "1":
+            phones[i] = f"({number[:3]}) {number[3:6]}-{number[6:]}"
+        elif trunk[i]:
+            phones[i] = f"0{number[:3]} {number[3:]}"
+        else:
+            phones[i] = f"{number[:3]} {number[3:6]} {number[6:]}"
+    return phones
+
+
+@dataclass
+class CustomerBatch:
+    table: pa.Table
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.table.column("customer_id").to_numpy()
+
+
+def new_customers(
+    rng: np.random.Generator, first_id: int, n: int, first_day: date, day_offsets: np.ndarray,
+    with_channel_preference: bool,
+) -> pa.Table:
+    ids = np.arange(first_id, first_id + n, dtype=np.int64)
+    first = _choice(rng, ref.FIRST_NAMES, n)
+    last = _choice(rng, ref.LAST_NAMES, n)
+    country_idx = rng.integers(0, len(ref.COUNTRIES), size=n)
+    countries = ref.COUNTRIES
+    spelling = np.array(
+        [countries[c].spellings[s % len(countries[c].spellings)]
+         for c, s in zip(country_idx, rng.integers(0, 4, size=n), strict=True)], dtype=object)
+    city = np.array([countries[c].cities[s % len(countries[c].cities)]
+                     for c, s in zip(country_idx, rng.integers(0, 5, size=n), strict=True)],
+                    dtype=object)
+    local = np.char.add(np.char.add(np.char.replace(first.astype(str), " ", ""), "."),
+                        np.char.replace(np.char.replace(last.astype(str), " ", ""), "'", ""))
+    local = np.char.add(local, ids.astype(str))
+    email = np.char.add(np.char.add(local, "@"), _choice(rng, ref.EMAIL_DOMAINS, n).astype(str))
+    email = np.where(rng.random(n) < 0.25, np.char.title(email), email)
+    email = np.where(rng.random(n) < 0.05, np.char.add(" ", email), email)
+    created = day_index_to_datetime64(first_day, day_offsets, rng, 7, 23)
+    tiers = _choice(rng, ref.LOYALTY_TIERS, n).astype(str)
+    tiers = np.where(rng.random(n) < 0.2, np.char.upper(tiers), tiers)
+    created_text = iso_utc(created)
+    channel = _choice(rng, ref.CHANNEL_PREFERENCES, n) if with_channel_preference else None
+    return pa.table({
+        "customer_id": pa.array(ids),
+        "first_name": pa.array(_messy_case(rng, first), pa.string()),
+        "last_name": pa.array(_messy_case(rng, last), pa.string()),
+        "email": pa.array(email.astype(object), pa.string()),
+        "phone": pa.array(_phones(rng, country_idx), pa.string()),
+        "address_line": pa.array(np.char.add(rng.integers(1, 300, size=n).astype(str),
+                                             " Market Street").astype(object), pa.string()),
+        "city": pa.array(city, pa.string()),
+        "postal_code": pa.array(rng.integers(10000, 99999, size=n).astype(str).astype(object),
+                                pa.string()),
+        "country": pa.array(spelling, pa.string()),
+        "loyalty_tier": pa.array(tiers.astype(object), pa.string()),
+        "marketing_opt_in": pa.array(rng.random(n) < 0.6),
+        "created_at": created_text,
+        "updated_at": created_text,
+        "is_deleted": pa.array(np.zeros(n, dtype=bool)),
+        "preferred_channel": pa.array(channel, pa.string()) if channel is not None
+        else pa.nulls(n, pa.string()),
+    })
+
+
+def plant_customer_flaws(
+    rng: np.random.Generator, table: pa.Table, register: PlantedRegister, rate: float,
+) -> pa.Table:
+    """Invalid emails, unparseable phones and unknown countries on disjoint new rows."""
+    n = table.num_rows
+    k = max(1, int(round(n * rate))) if n >= 3 else 0
+    rows = pick_distinct(rng, n, 3 * k)
+    bad_email, bad_phone, bad_country = rows[:k], rows[k:2 * k], rows[2 * k:3 * k]
+    email = np.array(table.column("email").to_pylist(), dtype=object)
+    email[bad_email] = np.char.replace(email[bad_email].astype(str), "@", "(at)")
+    phone = np.array(table.column("phone").to_pylist(), dtype=object)
+    phone[bad_phone] = [["n/a", "12-34", "call me"][i % 3] for i in range(len(bad_phone))]
+    country = np.array(table.column("country").to_pylist(), dtype=object)
+    country[bad_country] = ref.UNKNOWN_COUNTRY_SPELLING
+    register.record("crm", "customers", "invalid_email", len(bad_email))
+    register.record("crm", "customers", "unparseable_phone", len(bad_phone))
+    register.record("crm", "customers", "unknown_country", len(bad_country))
+    table = table.set_column(table.schema.get_field_index("email"), "email",
+                             pa.array(email, pa.string()))
+    table = table.set_column(table.schema.get_field_index("phone"), "phone",
+                             pa.array(phone, pa.string()))
+    return table.set_column(table.schema.get_field_index("country"), "country",
+                            pa.array(country, pa.string()))
+
+
+def _replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, values)
+
+
+def apply_daily_changes(
+    rng: np.random.Generator, current: pa.Table, day: date, with_channel_preference: bool,
+) -> tuple[pa.Table, pa.Table]:
+    """Moves, tier changes and soft/hard deletes. Returns (customers, hard-deleted rows)."""
+    n = current.num_rows
+    alive = ~current.column("is_deleted").to_numpy(zero_copy_only=False)
+    alive_idx = np.flatnonzero(alive)
+    changes = pick_distinct(rng, len(alive_idx), max(2, int(n * 0.012)))
+    changed = alive_idx[changes]
+    quarter = max(1, len(changed) // 4)
+    movers, tier_changers = changed[:quarter * 2], changed[quarter * 2:quarter * 3 + 1]
+    soft_deleted = changed[quarter * 3 + 1:quarter * 3 + 1 + max(1, quarter // 8)]
+    hard_deleted = changed[-max(1, quarter // 16):]
+
+    city = np.array(current.column("city").to_pylist(), dtype=object)
+    address = np.array(current.column("address_line").to_pylist(), dtype=object)
+    postal = np.array(current.column("postal_code").to_pylist(), dtype=object)
+    tier = np.array(current.column("loyalty_tier").to_pylist(), dtype=object)
+    deleted = current.column("is_deleted").to_numpy(zero_copy_only=False).copy()
+    updated = np.array(current.column("updated_at").to_pylist(), dtype=object)
+    channel = np.array(current.column("preferred_channel").to_pylist(), dtype=object)
+
+    all_cities = [c for country in ref.COUNTRIES for c in country.cities]
+    city[movers] = [all_cities[i] for i in rng.integers(0, len(all_cities), len(movers))]
+    address[movers] = [f"{i} Station Road" for i in rng.integers(1, 500, len(movers))]
+    postal[movers] = rng.integers(10000, 99999, len(movers)).astype(str)
+    tier[tier_changers] = _choice(rng, ref.LOYALTY_TIERS, len(tier_changers))
+    deleted[soft_deleted] = True
+    touched = np.unique(np.concatenate([movers, tier_changers, soft_deleted]))
+    updated[touched] = np.asarray(iso_utc(at_day(day, len(touched), rng, 6, 22)).to_pylist())
+    if with_channel_preference:
+        channel[touched] = _choice(rng, ref.CHANNEL_PREFERENCES, len(touched))
+
+    table = _replace(current, "city", pa.array(city, pa.string()))
+    table = _replace(table, "address_line", pa.array(address, pa.string()))
+    table = _replace(table, "postal_code", pa.array(postal, pa.string()))
+    table = _replace(table, "loyalty_tier", pa.array(tier, pa.string()))
+    table = _replace(table, "is_deleted", pa.array(deleted))
+    table = _replace(table, "updated_at", pa.array(updated, pa.string()))
+    table = _replace(table, "preferred_channel", pa.array(channel, pa.string()))
+
+    keep = np.ones(n, dtype=bool)
+    keep[hard_deleted] = False
+    removed_ids = current.column("customer_id").to_numpy()[hard_deleted]
+    deletions = pa.table({
+        "customer_id": pa.array(removed_ids),
+        "deleted_at": iso_utc(at_day(day, len(removed_ids), rng, 22, 24)),
+    })
+    return table.filter(pa.array(keep)), deletions
+
+
+def read_customers(crm_dir: Path) -> pa.Table:
+    return pq.read_table(crm_dir / CUSTOMERS_FILE)
+
+
+def read_deletions(crm_dir: Path) -> pa.Table:
+    path = crm_dir / DELETIONS_FILE
+    if not path.exists():
+        return pa.table({"customer_id": pa.array([], pa.int64()),
+                         "deleted_at": pa.array([], pa.string())})
+    return pq.read_table(path)
+
+
+def write_crm(crm_dir: Path, customers: pa.Table, deletions: pa.Table) -> None:
+    crm_dir.mkdir(parents=True, exist_ok=True)
+    for name, table in ((CUSTOMERS_FILE, customers), (DELETIONS_FILE, deletions)):
+        tmp = crm_dir / f".{name}.tmp"
+        pq.write_table(table, tmp)
+        tmp.replace(crm_dir / name)
+
+
+def customers_created_by(customers: pa.Table, day_end_iso: str) -> np.ndarray:
+    """Ids of customers that exist (created, not deleted) by the given instant."""
+    mask = pc.less_equal(customers.column("created_at"), day_end_iso)
+    return customers.filter(mask).column("customer_id").to_numpy()

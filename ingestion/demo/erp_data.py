@@ -1,0 +1,286 @@
+"""ERP data: products, stores, online orders and their lines, and the daily changes to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import sqlalchemy as sa
+
+from ingestion.demo import erp_schema as erp
+from ingestion.demo import reference as ref
+from ingestion.demo.planted import PlantedRegister
+from ingestion.demo.timestamps import at_day, day_index_to_datetime64, pick_distinct
+
+WEB_STORE_ID = 1
+ORPHAN_ORDER_BASE = 900_000_000
+UNKNOWN_PRODUCT_BASE = 800_000_000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    customers: int
+    products: int
+    physical_stores: int
+    history_orders: int
+    history_pos_lines: int
+
+    @classmethod
+    def for_scale(cls, scale: float) -> Sizes:
+        return cls(
+            customers=max(100, int(10_000 * scale)),
+            products=max(50, int(1_000 * scale ** 0.5)),
+            physical_stores=max(4, int(25 * scale ** 0.5)),
+            history_orders=max(100, int(16_000 * scale)),
+            history_pos_lines=max(2_000, int(160_000 * scale)),
+        )
+
+
+def _cents_to_decimal(cents: np.ndarray) -> pa.Array:
+    return pa.array(cents.astype(np.int64) / 100.0).cast(pa.decimal128(12, 2))
+
+
+def make_products(rng: np.random.Generator, first_id: int, n: int, updated_at: datetime,
+                  ) -> pa.Table:
+    ids = np.arange(first_id, first_id + n, dtype=np.int64)
+    labels = [label for _, label in ref.CATEGORY_LABELS]
+    brand_idx = rng.integers(0, len(ref.BRANDS), n)
+    noun_idx = rng.integers(0, len(ref.PRODUCT_NOUNS), n)
+    cost = rng.integers(150, 15_000, n)
+    price = (cost * rng.uniform(1.3, 2.4, n)).round().astype(np.int64)
+    return pa.table({
+        "product_id": pa.array(ids),
+        "sku": pa.array([f"SKU-{i:06d}" for i in ids]),
+        "product_name": pa.array([f"{ref.BRANDS[b]} {ref.PRODUCT_NOUNS[k]} {i}"
+                                  for b, k, i in zip(brand_idx, noun_idx, ids, strict=True)]),
+        "category": pa.array([labels[i] for i in rng.integers(0, len(labels), n)]),
+        "brand": pa.array([ref.BRANDS[b] for b in brand_idx]),
+        "unit_cost": _cents_to_decimal(cost),
+        "list_price": _cents_to_decimal(price),
+        "is_active": pa.array(np.ones(n, dtype=bool)),
+        # distinct stamps, as an ERP writes them row by row
+        "updated_at": pa.array(np.datetime64(updated_at, "s")
+                               + rng.permutation(n).astype("timedelta64[s]")),
+    })
+
+
+def make_stores(rng: np.random.Generator, n_physical: int, opened_before: date,
+                updated_at: datetime) -> pa.Table:
+    rows = [{
+        "store_id": WEB_STORE_ID, "store_code": "WEB", "store_name": "Web shop",
+        "store_type": "online", "region": "Online", "city": None, "country": "GB",
+        "opened_on": opened_before - timedelta(days=2_000), "updated_at": updated_at,
+    }]
+    for i in range(n_physical):
+        country = ref.COUNTRIES[int(rng.integers(0, len(ref.COUNTRIES)))]
+        city = country.cities[int(rng.integers(0, len(country.cities)))]
+        store_id = i + 2
+        rows.append({
+            "store_id": store_id, "store_code": f"ST{store_id:03d}",
+            "store_name": f"{city} {store_id}", "store_type": "physical",
+            "region": f"{country.iso2}-{country.regions[i % len(country.regions)]}",
+            "city": city, "country": country.iso2,
+            "opened_on": opened_before - timedelta(days=int(rng.integers(30, 3_000))),
+            "updated_at": updated_at,
+        })
+    return pa.Table.from_pylist(rows)
+
+
+def make_orders(
+    rng: np.random.Generator, first_order_id: int, first_line_id: int, customer_ids: np.ndarray,
+    first_day: date, day_offsets: np.ndarray, products: pa.Table, as_of: datetime,
+) -> tuple[pa.Table, pa.Table]:
+    """Orders placed on the given days (one offset per order) with 1-5 lines each."""
+    n = len(day_offsets)
+    order_ids = np.arange(first_order_id, first_order_id + n, dtype=np.int64)
+    ordered = day_index_to_datetime64(first_day, day_offsets, rng, 0, 24)
+    guests = rng.random(n) < 0.05
+    customers = customer_ids[rng.integers(0, len(customer_ids), n)] if len(customer_ids) else \
+        np.zeros(n, dtype=np.int64)
+    age_days = (np.datetime64(as_of, "s") - ordered).astype("timedelta64[D]").astype(np.int64)
+    roll = rng.random(n)
+    status = np.where(age_days >= 5,
+                      np.where(roll < 0.88, "delivered",
+                               np.where(roll < 0.94, "cancelled", "returned")),
+                      np.where(age_days >= 3, "shipped",
+                               np.where(age_days >= 1, "paid", "placed")))
+    progress = (rng.random(n) * np.clip(age_days, 0, 6) * 86_400).astype("timedelta64[s]")
+    updated = np.minimum(ordered + progress, np.datetime64(as_of, "s"))
+    orders = pa.table({
+        "order_id": pa.array(order_ids),
+        "customer_id": pa.array(customers, mask=guests),
+        "store_id": pa.array(np.full(n, WEB_STORE_ID, dtype=np.int64)),
+        "order_status": pa.array(status.astype(object), pa.string()),
+        "ordered_at": pa.array(ordered),
+        "updated_at": pa.array(updated),
+    })
+
+    lines_per_order = 1 + np.minimum(rng.poisson(1.5, n), 4)
+    line_order = np.repeat(np.arange(n), lines_per_order)
+    m = len(line_order)
+    product_idx = rng.integers(0, products.num_rows, m)
+    list_cents = (np.asarray(products.column("list_price").cast(pa.float64())) * 100).round()
+    price = list_cents[product_idx].astype(np.int64)
+    qty = rng.integers(1, 4, m)
+    discount = np.where(rng.random(m) < 0.2, (price * qty * 0.1).round(), 0).astype(np.int64)
+    lines = pa.table({
+        "order_line_id": pa.array(np.arange(first_line_id, first_line_id + m, dtype=np.int64)),
+        "order_id": pa.array(order_ids[line_order]),
+        "product_id": pa.array(products.column("product_id").to_numpy()[product_idx]),
+        "quantity": pa.array(qty.astype(np.int64)),
+        "unit_price": _cents_to_decimal(price),
+        "discount_amount": _cents_to_decimal(discount),
+        "updated_at": pa.array(ordered[line_order]),
+    })
+    return orders, lines
+
+
+def plant_order_line_flaws(rng: np.random.Generator, lines: pa.Table,
+                           register: PlantedRegister, rate: float) -> pa.Table:
+    """Negative quantities, lines of orders that do not exist, unknown products."""
+    n = lines.num_rows
+    k = max(1, int(round(n * rate)))
+    rows = pick_distinct(rng, n, 3 * k)
+    negative, orphan, unknown = rows[:k], rows[k:2 * k], rows[2 * k:3 * k]
+    qty = lines.column("quantity").to_numpy().copy()
+    qty[negative] = -rng.integers(1, 3, len(negative))
+    order_id = lines.column("order_id").to_numpy().copy()
+    order_id[orphan] = ORPHAN_ORDER_BASE + lines.column("order_line_id").to_numpy()[orphan]
+    product_id = lines.column("product_id").to_numpy().copy()
+    product_id[unknown] = UNKNOWN_PRODUCT_BASE + lines.column("order_line_id").to_numpy()[unknown]
+    register.record("erp", "order_lines", "negative_quantity", len(negative))
+    register.record("erp", "order_lines", "orphan_order_line", len(orphan))
+    register.record("erp", "order_lines", "unknown_product", len(unknown))
+    for name, values in (("quantity", qty), ("order_id", order_id), ("product_id", product_id)):
+        lines = lines.set_column(lines.schema.get_field_index(name), name, pa.array(values))
+    return lines
+
+
+def insert_rows(engine: sa.Engine, table: sa.Table, rows: pa.Table, batch: int = 50_000) -> None:
+    with engine.begin() as conn:
+        for chunk in rows.to_batches(max_chunksize=batch):
+            conn.execute(table.insert(), chunk.to_pylist())
+
+
+def create_erp(engine: sa.Engine) -> None:
+    erp.metadata.drop_all(engine)
+    erp.metadata.create_all(engine)
+
+
+def advance_order_statuses(engine: sa.Engine, rng: np.random.Generator, day: date) -> int:
+    """Move open orders one step on (placed → paid → shipped → delivered), a few to returned."""
+    orders = erp.orders
+    with engine.begin() as conn:
+        open_rows = conn.execute(
+            sa.select(orders.c.order_id, orders.c.order_status)
+            .where(orders.c.order_status.in_(erp.OPEN_STATUSES))
+            .order_by(orders.c.order_id)
+        ).all()
+        recent = conn.execute(
+            sa.select(orders.c.order_id)
+            .where(orders.c.order_status == "delivered")
+            .where(orders.c.updated_at >= datetime.combine(day, datetime.min.time())
+                   - timedelta(days=14))
+            .order_by(orders.c.order_id)
+        ).scalars().all()
+        moving = [r for r, roll in zip(open_rows, rng.random(len(open_rows)), strict=True)
+                  if roll < 0.7]
+        returning = [o for o, roll in zip(recent, rng.random(len(recent)), strict=True)
+                     if roll < 0.02]
+        stamps = at_day(day, len(moving) + len(returning), rng, 6, 22)
+        params = [
+            {"b_id": order_id, "b_status": erp.ORDER_FLOW[status], "b_at": stamps[i].item()}
+            for i, (order_id, status) in enumerate(moving)
+        ] + [
+            {"b_id": order_id, "b_status": "returned", "b_at": stamps[len(moving) + i].item()}
+            for i, order_id in enumerate(returning)
+        ]
+        if params:
+            conn.execute(
+                sa.update(orders).where(orders.c.order_id == sa.bindparam("b_id"))
+                .values(order_status=sa.bindparam("b_status"), updated_at=sa.bindparam("b_at")),
+                params,
+            )
+    return len(params)
+
+
+def change_products(engine: sa.Engine, rng: np.random.Generator, day: date) -> int:
+    """Price changes for ~2% of products and re-categorisation for ~0.5%."""
+    products = erp.products
+    labels = [label for _, label in ref.CATEGORY_LABELS]
+    with engine.begin() as conn:
+        current = conn.execute(
+            sa.select(products.c.product_id, products.c.list_price, products.c.category)
+            .order_by(products.c.product_id)
+        ).all()
+        n = len(current)
+        repriced = pick_distinct(rng, n, max(1, int(n * 0.02)))
+        recategorised = pick_distinct(rng, n, max(1, int(n * 0.005)))
+        stamp = at_day(day, 1, rng, 5, 7)[0].item()
+        factors = rng.uniform(0.85, 1.15, len(repriced))
+        price_params = [
+            {"b_id": current[i][0], "b_price": round(float(current[i][1]) * float(f), 2),
+             "b_at": stamp}
+            for i, f in zip(repriced, factors, strict=True)
+        ]
+        category_params = [
+            {"b_id": current[i][0], "b_cat": labels[int(rng.integers(0, len(labels)))],
+             "b_at": stamp}
+            for i in recategorised
+        ]
+        conn.execute(
+            sa.update(products).where(products.c.product_id == sa.bindparam("b_id"))
+            .values(list_price=sa.bindparam("b_price"), updated_at=sa.bindparam("b_at")),
+            price_params,
+        )
+        conn.execute(
+            sa.update(products).where(products.c.product_id == sa.bindparam("b_id"))
+            .values(category=sa.bindparam("b_cat"), updated_at=sa.bindparam("b_at")),
+            category_params,
+        )
+    return len(price_params) + len(category_params)
+
+
+def change_stores(engine: sa.Engine, rng: np.random.Generator, day: date) -> int:
+    """Now and then a store is moved to another region or renamed."""
+    if rng.random() >= 0.5:
+        return 0
+    stores = erp.stores
+    with engine.begin() as conn:
+        ids = conn.execute(
+            sa.select(stores.c.store_id).where(stores.c.store_type == "physical")
+            .order_by(stores.c.store_id)
+        ).scalars().all()
+        store_id = ids[int(rng.integers(0, len(ids)))]
+        conn.execute(
+            sa.update(stores).where(stores.c.store_id == store_id).values(
+                region=stores.c.country + "-Central",
+                store_name=f"Store {store_id} (refit {day.isoformat()})",
+                updated_at=at_day(day, 1, rng, 4, 6)[0].item(),
+            )
+        )
+    return 1
+
+
+def read_products(engine: sa.Engine) -> pa.Table:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(erp.products.c.product_id, erp.products.c.sku, erp.products.c.list_price)
+            .order_by(erp.products.c.product_id)
+        ).all()
+    return pa.table({
+        "product_id": pa.array([r[0] for r in rows], pa.int64()),
+        "sku": pa.array([r[1] for r in rows], pa.string()),
+        "list_price": pa.array([float(r[2]) for r in rows], pa.float64()).cast(
+            pa.decimal128(12, 2)),
+    })
+
+
+def read_store_codes(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(
+            sa.select(erp.stores.c.store_code).where(erp.stores.c.store_type == "physical")
+            .order_by(erp.stores.c.store_id)
+        ).scalars().all())

@@ -1,0 +1,146 @@
+"""Run one source into bronze: resume anything interrupted, extract, normalize, load, report."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.sources import DltSource
+
+from ingestion.settings import Paths
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SchemaChange:
+    table: str
+    column: str
+    data_type: str
+    type_conflict: bool  # a variant column: the value did not fit the existing type
+
+
+@dataclass
+class SourceReport:
+    source: str
+    dataset: str
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    resumed_rows: int = 0
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+    load_ids: list[str] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds if self.seconds else 0.0
+
+
+def _columns_by_table(pipeline: dlt.Pipeline) -> dict[str, dict[str, str]]:
+    if not pipeline.schema_names:
+        return {}
+    schema = pipeline.default_schema
+    return {
+        name: {c: str(col.get("data_type")) for c, col in table.get("columns", {}).items()}
+        for name, table in schema.tables.items()
+        if not name.startswith("_dlt")
+    }
+
+
+def _schema_changes(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]
+                    ) -> list[SchemaChange]:
+    changes = []
+    for table, columns in after.items():
+        if table not in before:
+            continue  # a new table is not drift
+        for column, data_type in columns.items():
+            if column not in before[table]:
+                changes.append(SchemaChange(table, column, data_type, "__v_" in column))
+    return changes
+
+
+def _user_rows(row_counts: dict[str, int]) -> dict[str, int]:
+    return {t: n for t, n in row_counts.items() if not t.startswith("_dlt")}
+
+
+def _rows_in_loads(pipeline: dlt.Pipeline, load_ids: list[str]) -> dict[str, int]:
+    """Rows each table holds from the given loads, counted in the destination itself."""
+    if not load_ids:
+        return {}
+    counts: dict[str, int] = {}
+    with pipeline.sql_client() as client:
+        for table in _columns_by_table(pipeline):
+            if not pipeline.default_schema.get_table(table).get("columns"):
+                continue
+            placeholders = ", ".join(["%s"] * len(load_ids))
+            try:
+                rows = client.execute_sql(
+                    f"select count(*) from {client.make_qualified_table_name(table)} "
+                    f"where _dlt_load_id in ({placeholders})", *load_ids)
+            except DatabaseUndefinedRelation:
+                continue  # declared in the schema, never received a row
+            if rows and rows[0][0]:
+                counts[table] = int(rows[0][0])
+    return counts
+
+
+def _load_ids(info: LoadInfo) -> list[str]:
+    return list(info.loads_ids)
+
+
+def run_source(
+    name: str, source: DltSource, destination: Any, dataset: str, paths: Paths,
+    progress: Progress,
+) -> SourceReport:
+    started = time.perf_counter()
+    report = SourceReport(source=name, dataset=dataset)
+    paths.pipelines_dir.mkdir(parents=True, exist_ok=True)
+    # one pipeline (and so one set of cursors) per source and destination
+    pipeline = dlt.pipeline(
+        pipeline_name=f"retail_{name}_{destination.destination_name}",
+        destination=destination, dataset_name=dataset,
+        pipelines_dir=str(paths.pipelines_dir),
+    )
+    if pipeline.has_pending_data:
+        progress(f"{name}: completing an interrupted load first")
+        pipeline.normalize()
+        resumed_ids = _load_ids(pipeline.load())
+        report.load_ids += resumed_ids
+        for table, count in _rows_in_loads(pipeline, resumed_ids).items():
+            report.rows[table] = report.rows.get(table, 0) + count
+        report.resumed_rows = sum(report.rows.values())
+        progress(f"{name}: {report.resumed_rows:,} rows of the interrupted load landed")
+
+    before = _columns_by_table(pipeline)
+    progress(f"{name}: extracting")
+    pipeline.extract(source)
+    normalized = pipeline.normalize()
+    new_rows = _user_rows(normalized.row_counts)
+    progress(f"{name}: normalized {sum(new_rows.values()):,} rows "
+             f"in {len(new_rows)} tables")
+    pause = float(os.environ.get("RETAIL_INGEST_PAUSE_BEFORE_LOAD_S", "0"))
+    if pause:  # lets fault-injection tests kill the process between normalize and load
+        progress(f"{name}: pausing {pause:.0f} s before load")
+        time.sleep(pause)
+    progress(f"{name}: loading into {dataset}")
+    report.load_ids += _load_ids(pipeline.load())
+    for table, count in new_rows.items():
+        report.rows[table] = report.rows.get(table, 0) + count
+    report.schema_changes = _schema_changes(before, _columns_by_table(pipeline))
+    for change in report.schema_changes:
+        kind = "type conflict" if change.type_conflict else "new column"
+        progress(f"{name}: schema drift ({kind}): {dataset}.{change.table}.{change.column} "
+                 f"({change.data_type})")
+    report.seconds = time.perf_counter() - started
+    progress(f"{name}: {report.total_rows:,} rows in {report.seconds:.1f} s "
+             f"({report.rows_per_second:,.0f} rows/s)")
+    return report

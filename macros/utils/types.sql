@@ -1,0 +1,27 @@
+{#- Column types shared by silver and gold, so that contracts and casts agree. -#}
+
+{#- Money: exact decimals, identical sums on every engine. -#}
+{% macro type_amount() -%}
+    {{ return(adapter.dispatch('type_amount', 'retail_medallion')()) }}
+{%- endmacro %}
+
+{% macro default__type_amount() -%}
+    decimal(18, 2)
+{%- endmacro %}
+
+{% macro postgres__type_amount() -%}
+    numeric(18, 2)
+{%- endmacro %}
+
+{#- Ratios and scores between 0 and 1, four decimals. -#}
+{% macro type_ratio() -%}
+    {{ return(adapter.dispatch('type_ratio', 'retail_medallion')()) }}
+{%- endmacro %}
+
+{% macro default__type_ratio() -%}
+    decimal(9, 4)
+{%- endmacro %}
+
+{% macro postgres__type_ratio() -%}
+    numeric(9, 4)
+{%- endmacro %}

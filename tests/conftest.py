@@ -1,0 +1,107 @@
+"""Fixtures shared by every suite: demo workspaces and the real database servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ingestion.demo import generator
+from ingestion.settings import Paths, load_paths
+
+TEST_SCALE = 0.05
+TEST_SEED = 42
+
+DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
+
+
+def services_required() -> bool:
+    """CI sets RETAIL_REQUIRE_SERVICES=1: a missing database is then a failure, not a skip."""
+    return os.environ.get("RETAIL_REQUIRE_SERVICES") == "1"
+
+
+def require_server(url: str, what: str) -> None:
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "not available"
+        message = f"{what} is not reachable at {sa.make_url(url).render_as_string()}: {error}"
+        if services_required():
+            pytest.fail(message + " (RETAIL_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Day 0 of the demo, generated once per session; tests copy it before changing it."""
+    root = tmp_path_factory.mktemp("demo-template")
+    paths = Paths(demo_dir=root / "demo", duckdb_path=root / "unused.duckdb",
+                  pipelines_dir=root / "unused")
+    generator.generate(paths, TEST_SCALE, TEST_SEED)
+    return root / "demo"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    """A private copy of the day-0 demo and an empty warehouse, wired through the env."""
+    shutil.copytree(demo_template, tmp_path / "demo")
+    monkeypatch.setenv("RETAIL_DEMO_DIR", str(tmp_path / "demo"))
+    monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(tmp_path / "warehouse" / "retail.duckdb"))
+    monkeypatch.setenv("RETAIL_DLT_PIPELINES_DIR", str(tmp_path / "pipelines"))
+    monkeypatch.delenv("RETAIL_ERP_URL", raising=False)
+    monkeypatch.delenv("RETAIL_CRM_URL", raising=False)
+    monkeypatch.delenv("RETAIL_SALES_BUCKET_URL", raising=False)
+    return load_paths()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    url = os.environ.get("RETAIL_TEST_PG_URL", DEFAULT_PG_URL)
+    require_server(url, "PostgreSQL")
+    return url
+
+
+@pytest.fixture(scope="session")
+def mysql_admin_url() -> str:
+    url = os.environ.get("RETAIL_TEST_MYSQL_URL", DEFAULT_MYSQL_URL)
+    require_server(url, "MariaDB")
+    return url
+
+
+@pytest.fixture
+def pg_database(pg_admin_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh PostgreSQL database, exported as RETAIL_PG_* for dlt and dbt; dropped after."""
+    name = f"retail_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    url = sa.make_url(pg_admin_url)
+    monkeypatch.setenv("RETAIL_PG_HOST", url.host or "127.0.0.1")
+    monkeypatch.setenv("RETAIL_PG_PORT", str(url.port or 5432))
+    monkeypatch.setenv("RETAIL_PG_USER", url.username or "postgres")
+    monkeypatch.setenv("RETAIL_PG_PASSWORD", url.password or "")
+    monkeypatch.setenv("RETAIL_PG_DATABASE", name)
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def mysql_database(mysql_admin_url: str) -> Iterator[str]:
+    name = f"retail_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(mysql_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"create database `{name}`"))
+    yield sa.make_url(mysql_admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"drop database if exists `{name}`"))
+    admin.dispose()
