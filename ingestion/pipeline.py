@@ -93,6 +93,12 @@ def _rows_in_loads(pipeline: dlt.Pipeline, load_ids: list[str]) -> dict[str, int
     return counts
 
 
+def _file_format(pipeline: dlt.Pipeline) -> str | None:
+    """Parquet where the destination bulk-loads it (DuckDB: ~5x faster for JSON sources)."""
+    capabilities = pipeline.destination.capabilities()
+    return "parquet" if "parquet" in capabilities.supported_loader_file_formats else None
+
+
 def _load_ids(info: LoadInfo) -> list[str]:
     return list(info.loads_ids)
 
@@ -122,7 +128,7 @@ def run_source(
 
     before = _columns_by_table(pipeline)
     progress(f"{name}: extracting")
-    pipeline.extract(source)
+    pipeline.extract(source, loader_file_format=_file_format(pipeline))
     normalized = pipeline.normalize()
     new_rows = _user_rows(normalized.row_counts)
     progress(f"{name}: normalized {sum(new_rows.values()):,} rows "
