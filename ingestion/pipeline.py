@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import dlt
 from dlt.common.pipeline import LoadInfo
@@ -93,7 +93,7 @@ def _rows_in_loads(pipeline: dlt.Pipeline, load_ids: list[str]) -> dict[str, int
     return counts
 
 
-def _file_format(pipeline: dlt.Pipeline) -> str | None:
+def _file_format(pipeline: dlt.Pipeline) -> Literal["parquet"] | None:
     """Parquet where the destination bulk-loads it (DuckDB: ~5x faster for JSON sources)."""
     capabilities = pipeline.destination.capabilities()
     return "parquet" if "parquet" in capabilities.supported_loader_file_formats else None

@@ -178,20 +178,21 @@ def advance_order_statuses(engine: sa.Engine, rng: np.random.Generator, day: dat
             .where(orders.c.order_status.in_(erp.OPEN_STATUSES))
             .order_by(orders.c.order_id)
         ).all()
-        recent = conn.execute(
+        recent: list[int] = list(conn.execute(
             sa.select(orders.c.order_id)
             .where(orders.c.order_status == "delivered")
             .where(orders.c.updated_at >= datetime.combine(day, datetime.min.time())
                    - timedelta(days=14))
             .order_by(orders.c.order_id)
-        ).scalars().all()
+        ).scalars().all())
         moving = [r for r, roll in zip(open_rows, rng.random(len(open_rows)), strict=True)
                   if roll < 0.7]
         returning = [o for o, roll in zip(recent, rng.random(len(recent)), strict=True)
                      if roll < 0.02]
         stamps = at_day(day, len(moving) + len(returning), rng, 6, 22)
         params = [
-            {"b_id": order_id, "b_status": erp.ORDER_FLOW[status], "b_at": stamps[i].item()}
+            {"b_id": order_id, "b_status": erp.ORDER_FLOW[str(status)],
+             "b_at": stamps[i].item()}
             for i, (order_id, status) in enumerate(moving)
         ] + [
             {"b_id": order_id, "b_status": "returned", "b_at": stamps[len(moving) + i].item()}
@@ -249,10 +250,10 @@ def change_stores(engine: sa.Engine, rng: np.random.Generator, day: date) -> int
         return 0
     stores = erp.stores
     with engine.begin() as conn:
-        ids = conn.execute(
+        ids: list[int] = list(conn.execute(
             sa.select(stores.c.store_id).where(stores.c.store_type == "physical")
             .order_by(stores.c.store_id)
-        ).scalars().all()
+        ).scalars().all())
         store_id = ids[int(rng.integers(0, len(ids)))]
         conn.execute(
             sa.update(stores).where(stores.c.store_id == store_id).values(
