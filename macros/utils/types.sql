@@ -25,3 +25,19 @@
 {% macro postgres__type_ratio() -%}
     numeric(9, 4)
 {%- endmacro %}
+
+{#-
+    Text in gold: the type the contracts declare (varchar), so that a model's query and
+    the table built from its contract agree (dbt.type_string() is text on PostgreSQL).
+-#}
+{% macro type_text() -%}
+    {{ return(adapter.dispatch('type_text', 'retail_medallion')()) }}
+{%- endmacro %}
+
+{% macro default__type_text() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__type_text() -%}
+    string
+{%- endmacro %}

@@ -1,0 +1,8 @@
+{#-
+    The lookup key for the country_codes seed: free-text spellings (US, usa,
+    United States, Deutschland) are matched lower-cased, trimmed and with inner runs of
+    whitespace collapsed.
+-#}
+{% macro country_lookup_key(column) -%}
+    lower({{ regexp_replace_all(clean_text(column), '[[:space:]]+', ' ') }})
+{%- endmacro %}

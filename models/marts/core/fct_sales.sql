@@ -1,0 +1,270 @@
+{#-
+    Sales at line grain from both channels: POS lines (channel 'store') and web-shop order
+    lines (channel 'online'). A returned web order adds a return line with negative
+    quantity dated when the order was returned; POS returns arrive as negative lines.
+    Cancelled orders are not sales: their lines are removed.
+
+    Every line is keyed to the dimension versions valid when it was sold. Incremental:
+    each run takes the lines loaded since the last run (per channel), plus lines still
+    pointing at an unknown member whose customer or product may have arrived since
+    (late-arriving dimensions), and replaces them by key.
+-#}
+
+{{ config(
+    materialized='incremental',
+    unique_key='sales_line_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where channel = 'online' and order_id in (select order_id from {{ ref('stg_erp__orders') }} where order_status = 'cancelled'){% endif %}",
+) }}
+
+with
+
+pos_lines as (
+    select * from {{ ref('stg_sales__sales_lines') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_erp__order_lines') }}
+),
+
+orders as (
+    select * from {{ ref('stg_erp__orders') }}
+),
+
+products as (
+    select * from {{ ref('stg_erp__products') }}
+),
+
+dim_customer as (
+    select * from {{ ref('dim_customer') }}
+),
+
+dim_product as (
+    select * from {{ ref('dim_product') }}
+),
+
+dim_store as (
+    select * from {{ ref('dim_store') }}
+),
+
+{% if is_incremental() %}
+loaded_until as (
+    select
+        coalesce(max(case when channel = 'store' then _loaded_at end), {{ scd2_beginning_of_time() }}) as store_loaded_until,
+        coalesce(max(case when channel = 'online' then _loaded_at end), {{ scd2_beginning_of_time() }}) as online_loaded_until
+    from {{ this }}
+),
+
+waiting_for_dimensions as (
+    select sales_line_key
+    from {{ this }}
+    where (customer_key = {{ unknown_member_key() }} and customer_id is not null)
+        or product_key = {{ unknown_member_key() }}
+),
+{% endif %}
+
+store_sales as (
+    select
+        {{ generate_surrogate_key(["'store'", 'pos_lines.transaction_id', 'pos_lines.line_number']) }} as sales_line_key,
+        'store' as channel,
+        pos_lines.transaction_id as sales_document_id,
+        pos_lines.transaction_id,
+        cast(null as {{ dbt.type_bigint() }}) as order_id,
+        cast(null as {{ dbt.type_bigint() }}) as order_line_id,
+        pos_lines.line_number,
+        pos_lines.is_return,
+        pos_lines.sold_at,
+        pos_lines.customer_id,
+        products.product_id,
+        pos_lines.sku,
+        pos_lines.store_id,
+        pos_lines.payment_method,
+        pos_lines.quantity,
+        pos_lines.unit_price,
+        pos_lines.discount_amount,
+        pos_lines._loaded_at
+    from pos_lines
+    left join products
+        on pos_lines.sku = products.sku
+    {% if is_incremental() %}
+    cross join loaded_until
+    where pos_lines._loaded_at > loaded_until.store_loaded_until
+        or {{ generate_surrogate_key(["'store'", 'pos_lines.transaction_id', 'pos_lines.line_number']) }}
+            in (select sales_line_key from waiting_for_dimensions)
+    {% endif %}
+),
+
+online_lines as (
+    select
+        order_lines.order_line_id,
+        order_lines.order_id,
+        order_lines.product_id,
+        order_lines.quantity,
+        order_lines.unit_price,
+        order_lines.discount_amount,
+        orders.customer_id,
+        orders.store_id,
+        orders.order_status,
+        orders.ordered_at,
+        orders.updated_at as order_updated_at,
+        products.sku,
+        case
+            when orders._loaded_at > order_lines._loaded_at then orders._loaded_at
+            else order_lines._loaded_at
+        end as _loaded_at
+    from order_lines
+    inner join orders
+        on order_lines.order_id = orders.order_id
+    left join products
+        on order_lines.product_id = products.product_id
+    where orders.order_status <> 'cancelled'
+),
+
+online_sales_and_returns as (
+    select
+        {{ generate_surrogate_key(["'online'", 'order_line_id']) }} as sales_line_key,
+        order_id,
+        order_line_id,
+        false as is_return,
+        ordered_at as sold_at,
+        customer_id,
+        product_id,
+        sku,
+        store_id,
+        quantity,
+        unit_price,
+        discount_amount,
+        _loaded_at
+    from online_lines
+
+    union all
+
+    select
+        {{ generate_surrogate_key(["'online-return'", 'order_line_id']) }} as sales_line_key,
+        order_id,
+        order_line_id,
+        true as is_return,
+        order_updated_at as sold_at,
+        customer_id,
+        product_id,
+        sku,
+        store_id,
+        -1 * quantity as quantity,
+        unit_price,
+        discount_amount,
+        _loaded_at
+    from online_lines
+    where order_status = 'returned'
+),
+
+online_sales as (
+    select
+        sales_line_key,
+        'online' as channel,
+        cast(order_id as {{ dbt.type_string() }}) as sales_document_id,
+        cast(null as {{ dbt.type_string() }}) as transaction_id,
+        order_id,
+        order_line_id,
+        cast(null as {{ dbt.type_int() }}) as line_number,
+        is_return,
+        sold_at,
+        customer_id,
+        product_id,
+        sku,
+        store_id,
+        cast(null as {{ dbt.type_string() }}) as payment_method,
+        quantity,
+        unit_price,
+        discount_amount,
+        _loaded_at
+    from online_sales_and_returns
+    {% if is_incremental() %}
+    cross join loaded_until
+    where online_sales_and_returns._loaded_at > loaded_until.online_loaded_until
+        or sales_line_key in (select sales_line_key from waiting_for_dimensions)
+    {% endif %}
+),
+
+sales_lines as (
+    select * from store_sales
+    union all
+    select * from online_sales
+),
+
+keyed as (
+    select
+        sales_lines.sales_line_key,
+        sales_lines.channel,
+        sales_lines.sales_document_id,
+        sales_lines.transaction_id,
+        sales_lines.order_id,
+        sales_lines.order_line_id,
+        sales_lines.line_number,
+        sales_lines.is_return,
+        sales_lines.sold_at,
+        {{ date_key('sales_lines.sold_at') }} as date_key,
+        coalesce(dim_customer.customer_key, {{ unknown_member_key() }}) as customer_key,
+        coalesce(dim_product.product_key, {{ unknown_member_key() }}) as product_key,
+        coalesce(dim_store.store_key, {{ unknown_member_key() }}) as store_key,
+        sales_lines.customer_id,
+        sales_lines.product_id,
+        sales_lines.sku,
+        sales_lines.store_id,
+        sales_lines.payment_method,
+        sales_lines.quantity,
+        sales_lines.unit_price,
+        sales_lines.quantity * sales_lines.unit_price as gross_amount,
+        {#- a returned line gives its discount back: the refund is the discounted price -#}
+        case
+            when sales_lines.quantity < 0 then -1 * sales_lines.discount_amount
+            else sales_lines.discount_amount
+        end as discount_amount,
+        sales_lines.quantity * dim_product.unit_cost as cost_amount,
+        sales_lines._loaded_at
+    from sales_lines
+    left join dim_customer
+        on sales_lines.customer_id = dim_customer.customer_id
+        and sales_lines.sold_at >= dim_customer.valid_from
+        and sales_lines.sold_at < dim_customer.valid_to
+    left join dim_product
+        on sales_lines.product_id = dim_product.product_id
+        and sales_lines.sold_at >= dim_product.valid_from
+        and sales_lines.sold_at < dim_product.valid_to
+    left join dim_store
+        on sales_lines.store_id = dim_store.store_id
+        and sales_lines.sold_at >= dim_store.valid_from
+        and sales_lines.sold_at < dim_store.valid_to
+),
+
+final as (
+    select
+        cast(sales_line_key as {{ type_text() }}) as sales_line_key,
+        cast(channel as {{ type_text() }}) as channel,
+        cast(sales_document_id as {{ type_text() }}) as sales_document_id,
+        cast(transaction_id as {{ type_text() }}) as transaction_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(order_line_id as {{ dbt.type_bigint() }}) as order_line_id,
+        cast(line_number as {{ dbt.type_int() }}) as line_number,
+        cast(is_return as {{ dbt.type_boolean() }}) as is_return,
+        cast(sold_at as {{ dbt.type_timestamp() }}) as sold_at,
+        cast(date_key as {{ dbt.type_int() }}) as date_key,
+        cast(customer_key as {{ type_text() }}) as customer_key,
+        cast(product_key as {{ type_text() }}) as product_key,
+        cast(store_key as {{ type_text() }}) as store_key,
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        cast(product_id as {{ dbt.type_bigint() }}) as product_id,
+        cast(sku as {{ type_text() }}) as sku,
+        cast(store_id as {{ dbt.type_bigint() }}) as store_id,
+        cast(payment_method as {{ type_text() }}) as payment_method,
+        cast(quantity as {{ dbt.type_int() }}) as quantity,
+        cast(unit_price as {{ type_amount() }}) as unit_price,
+        cast(gross_amount as {{ type_amount() }}) as gross_amount,
+        cast(discount_amount as {{ type_amount() }}) as discount_amount,
+        cast(gross_amount - discount_amount as {{ type_amount() }}) as net_amount,
+        cast(cost_amount as {{ type_amount() }}) as cost_amount,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+    from keyed
+)
+
+select * from final

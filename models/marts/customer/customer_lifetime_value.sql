@@ -1,0 +1,75 @@
+{#-
+    Lifetime value per known customer: what they spent so far (net of returns, by
+    channel), margin, order value and pace, and a simple projection of the next
+    var('clv_projection_months') months at their average monthly net spend since their
+    first purchase. Measured as of the last day with sales.
+-#}
+
+with
+
+sales as (
+    select * from {{ ref('fct_sales') }}
+    where customer_key <> {{ unknown_member_key() }}
+),
+
+as_of as (
+    select max(cast(sold_at as date)) as as_of_date
+    from {{ ref('fct_sales') }}
+),
+
+customer_totals as (
+    select
+        customer_id,
+        min(cast(sold_at as date)) as first_purchase_date,
+        max(cast(sold_at as date)) as last_purchase_date,
+        count(distinct case when not is_return then sales_document_id end) as purchase_count,
+        sum(case when is_return then -1 * quantity else 0 end) as quantity_returned,
+        sum(net_amount) as net_revenue,
+        sum(case when channel = 'store' then net_amount else 0 end) as store_net_revenue,
+        sum(case when channel = 'online' then net_amount else 0 end) as online_net_revenue,
+        sum(net_amount - coalesce(cost_amount, 0)) as gross_margin
+    from sales
+    group by customer_id
+),
+
+paced as (
+    select
+        customer_totals.*,
+        as_of.as_of_date,
+        cast({{ dbt.datediff('customer_totals.first_purchase_date', 'as_of.as_of_date', 'day') }} as {{ dbt.type_int() }}) as customer_age_days,
+        cast({{ dbt.datediff('customer_totals.first_purchase_date', 'as_of.as_of_date', 'month') }} + 1 as {{ dbt.type_int() }}) as active_months
+    from customer_totals
+    cross join as_of
+),
+
+valued as (
+    select
+        paced.*,
+        coalesce({{ divide_rounded('net_revenue', 'purchase_count') }}, 0) as average_order_value,
+        {{ divide_rounded('net_revenue * ' ~ var('clv_projection_months'), 'active_months') }} as projected_revenue,
+        {{ divide_rounded('net_revenue', 'active_months') }} as average_monthly_revenue
+    from paced
+),
+
+final as (
+    select
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        cast(as_of_date as date) as as_of_date,
+        cast(first_purchase_date as date) as first_purchase_date,
+        cast(last_purchase_date as date) as last_purchase_date,
+        cast(customer_age_days as {{ dbt.type_int() }}) as customer_age_days,
+        cast(active_months as {{ dbt.type_int() }}) as active_months,
+        cast(purchase_count as {{ dbt.type_int() }}) as purchase_count,
+        cast(quantity_returned as {{ dbt.type_int() }}) as quantity_returned,
+        cast(net_revenue as {{ type_amount() }}) as net_revenue,
+        cast(store_net_revenue as {{ type_amount() }}) as store_net_revenue,
+        cast(online_net_revenue as {{ type_amount() }}) as online_net_revenue,
+        cast(gross_margin as {{ type_amount() }}) as gross_margin,
+        cast(average_order_value as {{ type_amount() }}) as average_order_value,
+        cast(average_monthly_revenue as {{ type_amount() }}) as average_monthly_revenue,
+        cast(projected_revenue as {{ type_amount() }}) as projected_revenue,
+        cast(net_revenue + cast(projected_revenue as {{ type_amount() }}) as {{ type_amount() }}) as customer_lifetime_value
+    from valued
+)
+
+select * from final

@@ -1,0 +1,92 @@
+{#-
+    Recency, frequency and monetary value per known customer, scored 1-5 with ntile
+    (5 = best: most recent, most frequent, highest spend) and named with a segment.
+    Measured as of the last day with sales, so the same data scores the same on any day.
+    Ties are broken by customer id so every engine assigns the same scores.
+-#}
+
+with
+
+sales as (
+    select * from {{ ref('fct_sales') }}
+    where customer_key <> {{ unknown_member_key() }}
+),
+
+as_of as (
+    select max(cast(sold_at as date)) as as_of_date
+    from {{ ref('fct_sales') }}
+),
+
+customer_totals as (
+    select
+        customer_id,
+        min(cast(sold_at as date)) as first_purchase_date,
+        max(case when not is_return then cast(sold_at as date) end) as last_purchase_date,
+        count(distinct case when not is_return then sales_document_id end) as frequency,
+        sum(net_amount) as monetary_value
+    from sales
+    group by customer_id
+),
+
+purchasers as (
+    select
+        customer_totals.customer_id,
+        as_of.as_of_date,
+        customer_totals.first_purchase_date,
+        customer_totals.last_purchase_date,
+        cast({{ dbt.datediff('customer_totals.last_purchase_date', 'as_of.as_of_date', 'day') }} as {{ dbt.type_int() }}) as recency_days,
+        customer_totals.frequency,
+        customer_totals.monetary_value
+    from customer_totals
+    cross join as_of
+    where customer_totals.last_purchase_date is not null
+),
+
+scored as (
+    select
+        purchasers.*,
+        ntile(5) over (order by recency_days desc, customer_id) as recency_score,
+        ntile(5) over (order by frequency, customer_id) as frequency_score,
+        ntile(5) over (order by monetary_value, customer_id) as monetary_score
+    from purchasers
+),
+
+segmented as (
+    select
+        scored.*,
+        case
+            when recency_score >= 4 and frequency_score >= 4 and monetary_score >= 4 then 'Champions'
+            when recency_score >= 3 and frequency_score >= 4 then 'Loyal Customers'
+            when recency_score >= 4 and frequency_score = 1 then 'New Customers'
+            when recency_score >= 4 then 'Potential Loyalists'
+            when recency_score <= 2 and frequency_score >= 4 then 'Cannot Lose Them'
+            when recency_score <= 2 and frequency_score = 3 then 'At Risk'
+            when recency_score = 1 and frequency_score = 1 then 'Lost'
+            when recency_score <= 2 then 'Hibernating'
+            else 'Needs Attention'
+        end as rfm_segment
+    from scored
+),
+
+final as (
+    select
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        cast(as_of_date as date) as as_of_date,
+        cast(first_purchase_date as date) as first_purchase_date,
+        cast(last_purchase_date as date) as last_purchase_date,
+        cast(recency_days as {{ dbt.type_int() }}) as recency_days,
+        cast(frequency as {{ dbt.type_int() }}) as frequency,
+        cast(monetary_value as {{ type_amount() }}) as monetary_value,
+        cast(recency_score as {{ dbt.type_int() }}) as recency_score,
+        cast(frequency_score as {{ dbt.type_int() }}) as frequency_score,
+        cast(monetary_score as {{ dbt.type_int() }}) as monetary_score,
+        cast({{ dbt.concat([
+            'cast(recency_score as ' ~ dbt.type_string() ~ ')',
+            'cast(frequency_score as ' ~ dbt.type_string() ~ ')',
+            'cast(monetary_score as ' ~ dbt.type_string() ~ ')',
+        ]) }} as {{ type_text() }}) as rfm_score,
+        cast(rfm_segment as {{ type_text() }}) as rfm_segment
+    from segmented
+)
+
+select * from final

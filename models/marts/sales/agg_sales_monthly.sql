@@ -1,0 +1,109 @@
+{#-
+    Monthly sales by store, product category (as it was on the day of sale) and channel,
+    with the fiscal period of the month. Distinct counts are per month, not sums of days.
+-#}
+
+with
+
+sales as (
+    select * from {{ ref('fct_sales') }}
+),
+
+dim_product as (
+    select * from {{ ref('dim_product') }}
+),
+
+dim_store as (
+    select * from {{ ref('dim_store') }}
+),
+
+dim_date as (
+    select * from {{ ref('dim_date') }}
+),
+
+sales_with_attributes as (
+    select
+        dim_date.year_month,
+        dim_date.month_start_date,
+        dim_date.fiscal_year,
+        dim_date.fiscal_month,
+        dim_store.store_id,
+        dim_store.store_code,
+        dim_product.product_category,
+        sales.channel,
+        sales.sales_document_id,
+        sales.customer_id,
+        sales.quantity,
+        sales.gross_amount,
+        sales.discount_amount,
+        sales.net_amount,
+        sales.cost_amount,
+        sales.is_return
+    from sales
+    inner join dim_date
+        on sales.date_key = dim_date.date_key
+    inner join dim_product
+        on sales.product_key = dim_product.product_key
+    inner join dim_store
+        on sales.store_key = dim_store.store_key
+),
+
+monthly as (
+    select
+        year_month,
+        month_start_date,
+        fiscal_year,
+        fiscal_month,
+        store_id,
+        store_code,
+        product_category,
+        channel,
+        count(*) as line_count,
+        count(distinct sales_document_id) as transaction_count,
+        count(distinct customer_id) as customer_count,
+        sum(case when is_return then 0 else quantity end) as quantity_sold,
+        sum(case when is_return then -1 * quantity else 0 end) as quantity_returned,
+        sum(quantity) as net_quantity,
+        sum(gross_amount) as gross_amount,
+        sum(discount_amount) as discount_amount,
+        sum(net_amount) as net_amount,
+        sum(case when is_return then -1 * net_amount else 0 end) as returned_amount,
+        sum(cost_amount) as cost_amount
+    from sales_with_attributes
+    group by
+        year_month,
+        month_start_date,
+        fiscal_year,
+        fiscal_month,
+        store_id,
+        store_code,
+        product_category,
+        channel
+),
+
+final as (
+    select
+        cast(year_month as {{ dbt.type_int() }}) as year_month,
+        cast(month_start_date as date) as month_start_date,
+        cast(fiscal_year as {{ dbt.type_int() }}) as fiscal_year,
+        cast(fiscal_month as {{ dbt.type_int() }}) as fiscal_month,
+        cast(store_id as {{ dbt.type_bigint() }}) as store_id,
+        cast(store_code as {{ type_text() }}) as store_code,
+        cast(product_category as {{ type_text() }}) as product_category,
+        cast(channel as {{ type_text() }}) as channel,
+        cast(line_count as {{ dbt.type_bigint() }}) as line_count,
+        cast(transaction_count as {{ dbt.type_bigint() }}) as transaction_count,
+        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
+        cast(quantity_sold as {{ dbt.type_bigint() }}) as quantity_sold,
+        cast(quantity_returned as {{ dbt.type_bigint() }}) as quantity_returned,
+        cast(net_quantity as {{ dbt.type_bigint() }}) as net_quantity,
+        cast(gross_amount as {{ type_amount() }}) as gross_amount,
+        cast(discount_amount as {{ type_amount() }}) as discount_amount,
+        cast(net_amount as {{ type_amount() }}) as net_amount,
+        cast(returned_amount as {{ type_amount() }}) as returned_amount,
+        cast(cost_amount as {{ type_amount() }}) as cost_amount,
+        cast(net_amount - coalesce(cost_amount, 0) as {{ type_amount() }}) as gross_margin_amount
+    from monthly
+)
+
+select * from final

@@ -1,0 +1,48 @@
+{#- Hard deletes from the CRM deletion log; the latest deletion per customer is kept. -#}
+
+with
+
+deletions as (
+    select * from {{ source_or_empty('bronze_crm', 'customer_deletions', {
+        'customer_id': dbt.type_bigint(),
+        'deleted_at': dbt.type_timestamp(),
+        '_dlt_load_id': dbt.type_string(),
+        '_loaded_at': dbt.type_timestamp(),
+    }) }}
+),
+
+typed as (
+    select
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        {{ to_utc_timestamp('deleted_at') }} as deleted_at,
+        _dlt_load_id,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from deletions
+),
+
+ranked as (
+    select
+        typed.*,
+        row_number() over (
+            partition by customer_id
+            order by deleted_at desc, _loaded_at desc, _dlt_load_id desc
+        ) as version_rank
+    from typed
+),
+
+classified as (
+    select
+        ranked.*,
+        case
+            when customer_id is null or deleted_at is null then 'quarantined'
+            when version_rank > 1 then 'duplicate'
+            else 'valid'
+        end as row_status,
+        case
+            when customer_id is null then 'null_key'
+            when deleted_at is null then 'unparseable_date'
+        end as quarantine_rule
+    from ranked
+)
+
+select * from classified

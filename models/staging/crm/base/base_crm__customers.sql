@@ -1,0 +1,69 @@
+{#-
+    Every customer version the CRM delivered, typed and classified. The CRM table is
+    append-only, so one customer has many rows: the latest version is kept, older ones
+    are counted as duplicates, and a customer whose deletion is newer than the latest
+    version is counted as deleted. stg_crm__customers and quarantine read from here.
+-#}
+
+with
+
+customers as (
+    select * from {{ source('bronze_crm', 'customers') }}
+),
+
+deletions as (
+    select * from {{ ref('stg_crm__customer_deletions') }}
+),
+
+typed as (
+    select
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        {{ title_case('first_name') }} as first_name,
+        {{ title_case('last_name') }} as last_name,
+        {{ normalize_email('email') }} as email,
+        {{ clean_text('phone') }} as phone_raw,
+        {{ clean_text('address_line') }} as address_line,
+        {{ title_case('city') }} as city,
+        upper({{ clean_text('postal_code') }}) as postal_code,
+        {{ clean_text('country') }} as country_raw,
+        {{ country_lookup_key('country') }} as country_lookup_key,
+        lower({{ clean_text('loyalty_tier') }}) as loyalty_tier,
+        cast(marketing_opt_in as {{ dbt.type_boolean() }}) as is_marketing_opt_in,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {{ to_utc_timestamp('updated_at') }} as updated_at,
+        coalesce(cast(is_deleted as {{ dbt.type_boolean() }}), false) as is_deleted,
+        lower({{ clean_text(column_if_exists(source('bronze_crm', 'customers'), 'preferred_channel', dbt.type_string())) }}) as preferred_channel,
+        _dlt_load_id,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from customers
+),
+
+ranked as (
+    select
+        typed.*,
+        row_number() over (
+            partition by customer_id
+            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+        ) as version_rank
+    from typed
+),
+
+classified as (
+    select
+        ranked.*,
+        deletions.deleted_at,
+        case
+            when ranked.customer_id is null then 'quarantined'
+            when ranked.version_rank > 1 then 'duplicate'
+            when deletions.deleted_at >= ranked.updated_at then 'deleted'
+            else 'valid'
+        end as row_status,
+        case
+            when ranked.customer_id is null then 'null_key'
+        end as quarantine_rule
+    from ranked
+    left join deletions
+        on ranked.customer_id = deletions.customer_id
+)
+
+select * from classified

@@ -1,0 +1,72 @@
+{#-
+    Every order line in bronze (merged on order_line_id by dlt), typed and classified.
+    Rules, first match wins: null_key, impossible_quantity (quantity < 1),
+    impossible_amount (negative price or discount), orphan_order (the order does not
+    exist). Lines for an unknown product are kept: gold points them at the unknown member.
+-#}
+
+with
+
+order_lines as (
+    select * from {{ source('bronze_erp', 'order_lines') }}
+),
+
+orders as (
+    select * from {{ ref('base_erp__orders') }}
+    where row_status = 'valid'
+),
+
+typed as (
+    select
+        cast(order_line_id as {{ dbt.type_bigint() }}) as order_line_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(product_id as {{ dbt.type_bigint() }}) as product_id,
+        cast(quantity as {{ dbt.type_int() }}) as quantity,
+        cast(unit_price as {{ type_amount() }}) as unit_price,
+        cast(coalesce(discount_amount, 0) as {{ type_amount() }}) as discount_amount,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        _dlt_load_id,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from order_lines
+),
+
+ranked as (
+    select
+        typed.*,
+        row_number() over (
+            partition by order_line_id
+            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+        ) as version_rank
+    from typed
+),
+
+with_rule as (
+    select
+        ranked.*,
+        case
+            when ranked.order_line_id is null or ranked.order_id is null then 'null_key'
+            when ranked.quantity is null or ranked.quantity < 1 then 'impossible_quantity'
+            when ranked.unit_price is null
+                or ranked.unit_price < 0
+                or ranked.discount_amount < 0
+                then 'impossible_amount'
+            when orders.order_id is null then 'orphan_order'
+        end as quarantine_rule
+    from ranked
+    left join orders
+        on ranked.order_id = orders.order_id
+),
+
+classified as (
+    select
+        with_rule.*,
+        case
+            when quarantine_rule = 'null_key' then 'quarantined'
+            when version_rank > 1 then 'duplicate'
+            when quarantine_rule is not null then 'quarantined'
+            else 'valid'
+        end as row_status
+    from with_rule
+)
+
+select * from classified

@@ -1,0 +1,30 @@
+with
+
+sales_lines as (
+    select * from {{ ref('base_sales__sales_lines') }}
+    where row_status = 'valid'
+),
+
+final as (
+    select
+        {{ generate_surrogate_key(['transaction_id', 'line_number']) }} as sales_line_id,
+        transaction_id,
+        line_number,
+        store_id,
+        store_code,
+        customer_id,
+        sku,
+        quantity,
+        unit_price,
+        discount_amount,
+        quantity < 0 as is_return,
+        sold_at,
+        payment_method,
+        _source_file,
+        _source_row,
+        _dlt_load_id,
+        _loaded_at
+    from sales_lines
+)
+
+select * from final

@@ -1,0 +1,200 @@
+"""One demo timeline, built once per session, that the gold-layer tests read.
+
+The real CLI generates day 0, then every day is ingested and built with `dbt build`
+(seeds, snapshots, models and tests, so a failing test fails the day); days 1..DEMO_DAYS
+are advanced first. The same bronze data goes to DuckDB and, when a server is reachable,
+to PostgreSQL, so the two engines can be compared. After the last incremental build the
+fct_sales rows are kept, then fct_sales is rebuilt with --full-refresh for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import DEFAULT_PG_URL, TEST_SCALE, TEST_SEED, services_required
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(sys.executable).parent
+DEMO_DAYS = 3
+STEP_TIMEOUT_SECONDS = 600
+
+
+@dataclass
+class Warehouse:
+    """One engine's copy of the demo: how to run dbt against it and how to query it."""
+
+    target: str
+    env: dict[str, str]
+    work_dir: Path
+    sqlalchemy_url: str | None = None
+    fct_sales_incremental: list[tuple[Any, ...]] = field(default_factory=list)
+    fct_sales_full_refresh: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.target == "duckdb":
+            with duckdb.connect(self.env["RETAIL_DUCKDB_PATH"], read_only=True) as conn:
+                return [tuple(row) for row in conn.execute(sql).fetchall()]
+        engine = sa.create_engine(self.sqlalchemy_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(sa.text(sql)).fetchall()]
+        finally:
+            engine.dispose()
+
+    def ingest(self) -> None:
+        run_step([str(BIN_DIR / "python"), "-m", "ingestion", "ingest", "--source", "all",
+                  "--destination", self.target], self.env)
+
+    def dbt(self, *args: str) -> None:
+        run_step([str(BIN_DIR / "dbt"), *args, "--target", self.target,
+                  "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+                  "--target-path", str(self.work_dir / "target"),
+                  "--log-path", str(self.work_dir / "logs")], self.env)
+
+
+@dataclass
+class DemoRun:
+    demo_dir: Path
+    duckdb: Warehouse
+    postgres: Warehouse | None
+    postgres_missing_reason: str | None
+
+    def planted_totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for batch in json.loads((self.demo_dir / "planted.json").read_text()):
+            totals[batch["kind"]] = totals.get(batch["kind"], 0) + batch["count"]
+        return totals
+
+    def warehouse(self, target: str) -> Warehouse:
+        if target == "duckdb":
+            return self.duckdb
+        if self.postgres is None:
+            skip_or_fail(self.postgres_missing_reason or "PostgreSQL is not available")
+        assert self.postgres is not None
+        return self.postgres
+
+
+def skip_or_fail(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (RETAIL_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def run_step(command: list[str], env: dict[str, str]) -> None:
+    completed = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True,
+                               text=True, timeout=STEP_TIMEOUT_SECONDS, check=False)
+    if completed.returncode != 0:
+        raise AssertionError(
+            f"`{' '.join(command)}` exited with {completed.returncode}\n"
+            f"--- stdout (tail) ---\n{completed.stdout[-6000:]}\n"
+            f"--- stderr (tail) ---\n{completed.stderr[-3000:]}"
+        )
+
+
+def fct_sales_rows(warehouse: Warehouse) -> list[tuple[Any, ...]]:
+    return warehouse.query("select * from gold.fct_sales order by sales_line_key")
+
+
+def postgres_admin_url() -> tuple[str | None, str | None]:
+    """The server URL, or None and the reason it cannot be used."""
+    url = os.environ.get("RETAIL_TEST_PG_URL", DEFAULT_PG_URL)
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "not available"
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+        return None, f"PostgreSQL is not reachable at {shown}: {error.__class__.__name__}"
+    return url, None
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[tuple[str | None, str | None]]:
+    """A private database for the session (url, None), or (None, why not); dropped after."""
+    admin_url, reason = postgres_admin_url()
+    if admin_url is None:
+        yield None, reason
+        return
+    name = f"retail_it_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False), None
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory,
+             postgres_database: tuple[str | None, str | None]) -> DemoRun:
+    root = tmp_path_factory.mktemp("gold")
+    demo_dir = root / "demo"
+    base_env = {
+        **os.environ,
+        "RETAIL_DEMO_DIR": str(demo_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
+    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
+                      "RETAIL_DBT_TARGET"):
+        base_env.pop(inherited, None)
+
+    duck = Warehouse(
+        target="duckdb",
+        work_dir=root / "duckdb",
+        env={**base_env,
+             "RETAIL_DUCKDB_PATH": str(root / "duckdb" / "retail.duckdb"),
+             # dlt keeps cursors per pipeline name: one pipelines folder per destination
+             "RETAIL_DLT_PIPELINES_DIR": str(root / "duckdb" / "pipelines")},
+    )
+    pg_url, pg_reason = postgres_database
+    pg: Warehouse | None = None
+    if pg_url is not None:
+        url = sa.make_url(pg_url)
+        pg = Warehouse(
+            target="postgres",
+            work_dir=root / "postgres",
+            sqlalchemy_url=pg_url,
+            env={**base_env,
+                 "RETAIL_DUCKDB_PATH": str(root / "postgres" / "unused.duckdb"),
+                 "RETAIL_DLT_PIPELINES_DIR": str(root / "postgres" / "pipelines"),
+                 "RETAIL_PG_HOST": url.host or "127.0.0.1",
+                 "RETAIL_PG_PORT": str(url.port or 5432),
+                 "RETAIL_PG_USER": url.username or "postgres",
+                 # dlt insists on a password even when the server trusts local users
+                 "RETAIL_PG_PASSWORD": url.password or "trust",
+                 "RETAIL_PG_DATABASE": url.database or ""},
+        )
+    warehouses = [w for w in (duck, pg) if w is not None]
+
+    python = str(BIN_DIR / "python")
+    run_step([python, "-m", "ingestion", "generate", "--scale", str(TEST_SCALE),
+              "--seed", str(TEST_SEED)], base_env)
+    for day in range(DEMO_DAYS + 1):
+        if day > 0:
+            run_step([python, "-m", "ingestion", "advance", "--days", "1"], base_env)
+        for warehouse in warehouses:
+            warehouse.ingest()
+            warehouse.dbt("build")
+
+    for warehouse in warehouses:
+        warehouse.fct_sales_incremental = fct_sales_rows(warehouse)
+        warehouse.dbt("run", "--full-refresh", "--select", "fct_sales")
+        warehouse.fct_sales_full_refresh = fct_sales_rows(warehouse)
+    return DemoRun(demo_dir=demo_dir, duckdb=duck, postgres=pg, postgres_missing_reason=pg_reason)
