@@ -31,7 +31,12 @@ $(VENV)/.core: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 
 # Everything: PostgreSQL/MariaDB drivers, Airflow + Cosmos + GX, linters, test tools.
 $(VENV)/.all: $(VENV)/.core
-	$(PIP_INSTALL) -e ".[postgres,mysql,airflow,lint,dev]"
+	$(PIP_INSTALL) -e ".[postgres,mysql,azure,airflow,lint,dev]"
+	touch $@
+
+# Node tools the tests run (Azurite, the Azure Blob Storage emulator), from package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.core
@@ -44,8 +49,8 @@ demo: $(VENV)/.core
 parse: $(VENV)/.all
 	$(BIN)/dbt parse --profiles-dir . --project-dir .
 
-test: $(VENV)/.all parse
+test: $(VENV)/.all parse node_modules/.installed
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) target logs warehouse data .pytest_cache
+	rm -rf $(VENV) node_modules target logs warehouse data artifacts .pytest_cache

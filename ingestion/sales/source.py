@@ -13,6 +13,7 @@ from dlt.sources import DltSource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.lineage import stamp_loaded_at
+from ingestion.sales.azure import azure_credentials_from_env, is_azure_url
 from ingestion.sales.reader import parse_sales_csv
 
 DEFAULT_GLOB = "sales_*.csv"
@@ -75,10 +76,20 @@ def read_new_sales_files(items: list[FileItemDict]) -> Iterator[Any]:
             "delivered_files")
 
 
+def _bucket_access(bucket_url: str) -> dict[str, Any]:
+    """Credentials for a cloud bucket when the environment carries them; a folder needs none."""
+    if not is_azure_url(bucket_url):
+        return {}
+    credentials = azure_credentials_from_env()
+    return {} if credentials is None else {"credentials": credentials}
+
+
 def sales_source(bucket_url: str, file_glob: str = DEFAULT_GLOB) -> DltSource:
-    @dlt.source(name="sales")
+    # section "sales": dlt-native settings read as SOURCES__SALES__..., not SOURCES__SOURCE__...
+    @dlt.source(name="sales", section="sales")
     def _sales() -> Any:
-        files = filesystem(bucket_url=bucket_url, file_glob=file_glob)
+        files = filesystem(bucket_url=bucket_url, file_glob=file_glob,
+                           **_bucket_access(bucket_url))
         reader = dlt.transformer(read_new_sales_files, name="sales_lines",
                                  write_disposition="append")
         return (files | reader).add_map(stamp_loaded_at())
