@@ -33,7 +33,7 @@ def _ingest(paths: Paths, *sources: str) -> dict[str, SourceReport]:
 def _erp_counts(paths: Paths) -> dict[str, int]:
     engine = sa.create_engine(erp_url(paths))
     with engine.connect() as conn:
-        result = {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()
+        result: dict[str, int] = {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()
                   for t in PRIMARY_KEYS}
     engine.dispose()
     return result
@@ -94,7 +94,7 @@ def test_advance_loads_exactly_the_increment(workspace: Paths) -> None:
         assert after[f"bronze_erp.{table}"] == rows  # merged: one row per ERP row
     engine = sa.create_engine(erp_url(workspace))
     with engine.connect() as conn:
-        source_statuses = dict(conn.execute(sa.text(
+        source_statuses: dict[str, int] = dict(conn.execute(sa.text(
             "select order_status, count(*) from orders group by 1")).all())
     engine.dispose()
     bronze_statuses = dict(query(workspace.duckdb_path,

@@ -15,7 +15,7 @@ from tests.ingestion.bronze import counts
 def _source_counts(url: str) -> dict[str, int]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        result = {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()
+        result: dict[str, int] = {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()
                   for t in PRIMARY_KEYS}
     engine.dispose()
     return result

@@ -46,6 +46,7 @@ class Warehouse:
         if self.target == "duckdb":
             with duckdb.connect(self.env["RETAIL_DUCKDB_PATH"], read_only=True) as conn:
                 return [tuple(row) for row in conn.execute(sql).fetchall()]
+        assert self.sqlalchemy_url is not None, "a PostgreSQL run needs its URL"
         engine = sa.create_engine(self.sqlalchemy_url)
         try:
             with engine.connect() as conn:

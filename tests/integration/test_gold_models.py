@@ -38,13 +38,14 @@ def normalised(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def test_demo_timeline_covers_the_increments(demo_run: DemoRun) -> None:
-    days = demo_run.duckdb.query("select count(distinct _dlt_load_id) from bronze_sales.sales_lines")
+    days = demo_run.duckdb.query(
+        "select count(distinct _dlt_load_id) from bronze_sales.sales_lines")
     assert days == [(DEMO_DAYS + 1,)]
 
 
 def test_quarantine_catches_exactly_what_the_generator_planted(demo_run: DemoRun) -> None:
     planted = demo_run.planted_totals()
-    expected = Counter()
+    expected: Counter[tuple[str, str]] = Counter()
     for kind, (table, rule) in QUARANTINED_KINDS.items():
         expected[(table, rule)] += planted.get(kind, 0)
     quarantined = demo_run.duckdb.query(
