@@ -14,11 +14,12 @@ export RUNTIME__DLTHUB_TELEMETRY ?= false
 export DO_NOT_TRACK ?= 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 
-.PHONY: demo test install install-all parse clean help
+.PHONY: demo test install install-all parse bench clean help
 
 help:
 	@echo "make demo   - set up, generate demo data, ingest, dbt build + test, docs, summary (DuckDB)"
 	@echo "make test   - set up everything and run the whole test suite"
+	@echo "make bench  - benchmark report at BENCH_SCALES (default 1,20) in artifacts/benchmark/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,12 @@ parse: $(VENV)/.all
 
 test: $(VENV)/.all parse node_modules/.installed
 	$(BIN)/python -m pytest
+
+# Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
+# and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.
+BENCH_SCALES ?= 1,20
+bench: $(VENV)/.all
+	$(BIN)/python -m ingestion.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark
 
 clean:
 	rm -rf $(VENV) node_modules target logs warehouse data artifacts .pytest_cache

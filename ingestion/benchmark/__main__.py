@@ -1,0 +1,167 @@
+"""Benchmark the platform at one or more scales; write JSON and a readable table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingestion.benchmark.measure import run_measured
+from ingestion.ingest import SOURCES
+
+PYTHON = sys.executable
+DBT = str(Path(sys.executable).parent / "dbt")
+
+DAG_PARSE_SNIPPET = """
+import json, time
+from airflow.dag_processing.dagbag import BundleDagBag
+started = time.perf_counter()
+bag = BundleDagBag(dag_folder="dags", bundle_path="dags")
+print(json.dumps({"seconds": time.perf_counter() - started, "dags": len(bag.dags),
+                  "errors": len(bag.import_errors)}))
+"""
+
+
+def _env(work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "RETAIL_DEMO_DIR": str(work / "demo"),
+        "RETAIL_DUCKDB_PATH": str(work / "retail.duckdb"),
+        "RETAIL_DLT_PIPELINES_DIR": str(work / "pipelines"),
+        "RETAIL_DBT_TARGET": "duckdb",
+        "AIRFLOW_HOME": str(work / "airflow"),
+    })
+    return env
+
+
+def _rows_from(path: Path) -> int:
+    return int(json.loads(path.read_text().strip().splitlines()[-1])["rows"])
+
+
+def _floor(kind: str, work: Path, env: dict[str, str], log: Path) -> dict[str, float]:
+    out = work / f"floor-{kind}.json"
+    database = work / "floor.duckdb"
+    command = ["bash", "-c", f"{PYTHON} -m ingestion.benchmark.floors {kind} "
+               f"{work / 'demo'} {database} > {out}"]
+    measured = run_measured(command, env, Path.cwd(), log)
+    rows = _rows_from(out)
+    return {"rows": rows, "seconds": round(measured.seconds, 2),
+            "rows_per_second": round(rows / measured.seconds),
+            "peak_rss_mb": round(measured.peak_rss_mb)}
+
+
+def bench_scale(scale: float, seed: int, work: Path, log: Path,
+                with_dag_parse: bool) -> dict[str, Any]:
+    env = _env(work)
+    cwd = Path.cwd()
+    result: dict[str, Any] = {"scale": scale}
+    generated = run_measured([PYTHON, "-m", "ingestion", "generate", "--scale", str(scale),
+                              "--seed", str(seed)], env, cwd, log)
+    result["generate"] = {"seconds": round(generated.seconds, 2),
+                          "peak_rss_mb": round(generated.peak_rss_mb)}
+
+    ingest: dict[str, Any] = {}
+    for source in SOURCES:
+        report_path = work / f"ingest-{source}.json"
+        measured = run_measured([PYTHON, "-m", "ingestion", "ingest", "--source", source,
+                                 "--report", str(report_path)], env, cwd, log)
+        report = json.loads(report_path.read_text())[0]
+        rows = sum(report["rows"].values())
+        ingest[source] = {
+            "rows": rows, "seconds": round(measured.seconds, 2),
+            "rows_per_second": round(rows / measured.seconds),
+            "pipeline_rows_per_second": round(report["rows_per_second"]),
+            "peak_rss_mb": round(measured.peak_rss_mb),
+            "floor": _floor(source, work, env, log),
+        }
+    result["ingest"] = ingest
+
+    full = run_measured([DBT, "build", "--profiles-dir", ".", "--target-path",
+                         str(work / "target")], env, cwd, log)
+    result["dbt_full_build"] = {"seconds": round(full.seconds, 2),
+                                "peak_rss_mb": round(full.peak_rss_mb),
+                                "floor": _floor("build", work, env, log)}
+    run_measured([PYTHON, "-m", "ingestion", "advance", "--days", "1"], env, cwd, log)
+    run_measured([PYTHON, "-m", "ingestion", "ingest"], env, cwd, log)
+    daily = run_measured([DBT, "build", "--profiles-dir", ".", "--target-path",
+                          str(work / "target")], env, cwd, log)
+    result["dbt_incremental_build"] = {"seconds": round(daily.seconds, 2),
+                                       "peak_rss_mb": round(daily.peak_rss_mb)}
+    if with_dag_parse:
+        out = work / "dag-parse.json"
+        env_parse = dict(env, RETAIL_DBT_MANIFEST_PATH=str(work / "target" / "manifest.json"))
+        run_measured(["bash", "-c", f"{PYTHON} -c '{DAG_PARSE_SNIPPET}' > {out}"],
+                     env_parse, cwd, log)
+        result["dag_parse"] = json.loads(out.read_text().strip().splitlines()[-1])
+    return result
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    lines = ["| scale | step | seconds | rows/s | floor rows/s | peak MB |",
+             "|---|---|---:|---:|---:|---:|"]
+    for r in results:
+        s = r["scale"]
+        lines.append(f"| {s} | generate | {r['generate']['seconds']} | | | "
+                     f"{r['generate']['peak_rss_mb']} |")
+        for source, m in r["ingest"].items():
+            lines.append(f"| {s} | ingest {source} ({m['rows']:,} rows) | {m['seconds']} | "
+                         f"{m['rows_per_second']:,} | {m['floor']['rows_per_second']:,} | "
+                         f"{m['peak_rss_mb']} |")
+        full = r["dbt_full_build"]
+        lines.append(f"| {s} | dbt build, full | {full['seconds']} | | "
+                     f"floor {full['floor']['seconds']} s | {full['peak_rss_mb']} |")
+        inc = r["dbt_incremental_build"]
+        lines.append(f"| {s} | dbt build, one daily increment | {inc['seconds']} | | | "
+                     f"{inc['peak_rss_mb']} |")
+        if "dag_parse" in r:
+            lines.append(f"| {s} | DAG parse ({r['dag_parse']['dags']} DAGs) | "
+                         f"{r['dag_parse']['seconds']:.2f} | | | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingestion.benchmark")
+    parser.add_argument("--scales", default="1,20", help="comma-separated, e.g. 1,20")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", default="artifacts/benchmark")
+    parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "benchmark.log"
+    log.write_text("")
+    try:
+        import airflow  # noqa: F401
+
+        with_dag_parse = True
+    except ImportError:
+        with_dag_parse = False
+    results = []
+    for scale in (float(s) for s in args.scales.split(",")):
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{scale}-"))
+        print(f"benchmark at scale {scale} in {work}", flush=True)
+        try:
+            results.append(bench_scale(scale, args.seed, work, log, with_dag_parse))
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    report = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+              "results": results}
+    (out / "benchmark.json").write_text(json.dumps(report, indent=2))
+    table = _table(results)
+    (out / "benchmark.md").write_text(table + "\n")
+    print(table)
+    print(f"\nreport: {out / 'benchmark.json'} and {out / 'benchmark.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
