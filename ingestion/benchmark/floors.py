@@ -37,8 +37,8 @@ def floor_erp(demo_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
         for table in ("products", "stores", "orders", "order_lines"):
             cursor = source.execute(f"select * from {table}")  # noqa: S608 - fixed names
             names = [d[0] for d in cursor.description]
-            columns = list(zip(*cursor.fetchall(), strict=False)) or [[] for _ in names]
-            data = pa.table({n: list(c) for n, c in zip(names, columns, strict=True)})
+            rows_read = cursor.fetchall()
+            data = pa.table({n: [row[i] for row in rows_read] for i, n in enumerate(names)})
             con.register("incoming", data)
             con.execute(f"create or replace table floor_erp_{table} as select * from incoming")
             con.unregister("incoming")
