@@ -14,11 +14,14 @@ export RUNTIME__DLTHUB_TELEMETRY ?= false
 export DO_NOT_TRACK ?= 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 
-.PHONY: demo test install install-all parse bench clean help
+.PHONY: demo test install install-all parse bench docs lint lint-python lint-sql lint-dbt fix-sql \
+	hooks browser clean help
 
 help:
 	@echo "make demo   - set up, generate demo data, ingest, dbt build + test, docs, summary (DuckDB)"
 	@echo "make test   - set up everything and run the whole test suite"
+	@echo "make docs   - serve the dbt docs site (lineage graph) on http://127.0.0.1:$(DOCS_PORT)"
+	@echo "make lint   - ruff, mypy, sqlfluff and the dbt conventions (make -k lint runs all)"
 	@echo "make bench  - benchmark report at BENCH_SCALES (default 1,20) in artifacts/benchmark/"
 
 $(BIN)/python:
@@ -50,7 +53,7 @@ demo: $(VENV)/.core
 parse: $(VENV)/.all
 	$(BIN)/dbt parse --profiles-dir . --project-dir .
 
-test: $(VENV)/.all parse node_modules/.installed
+test: $(VENV)/.all parse node_modules/.installed browser
 	$(BIN)/python -m pytest
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
@@ -58,6 +61,47 @@ test: $(VENV)/.all parse node_modules/.installed
 BENCH_SCALES ?= 1,20
 bench: $(VENV)/.all
 	$(BIN)/python -m ingestion.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark
+
+DOCS_PORT ?= 8080
+docs: $(VENV)/.core
+	@test -f target/index.html || $(BIN)/dbt docs generate --profiles-dir . --project-dir .
+	$(BIN)/python -m ingestion.docs_server --port $(DOCS_PORT) --target-dir target
+
+# sqlfluff's dbt templater and the convention check parse against an in-memory DuckDB:
+# lint needs no warehouse and never locks warehouse/retail.duckdb.
+LINT_ENV := RETAIL_DBT_TARGET=duckdb RETAIL_DUCKDB_PATH=:memory:
+
+lint: lint-python lint-sql lint-dbt
+
+lint-python: $(VENV)/.all
+	$(BIN)/ruff check .
+	$(BIN)/mypy ingestion dags
+
+lint-sql: $(VENV)/.all
+	$(LINT_ENV) DBT_TARGET_PATH=target/sqlfluff $(BIN)/sqlfluff lint models snapshots tests/dbt \
+		--processes 0 --disable-progress-bar
+
+lint-dbt: $(VENV)/.all
+	$(LINT_ENV) $(BIN)/dbt --quiet parse --profiles-dir . --project-dir . \
+		--target-path target/conventions
+	PYTHONPATH=tests/lint $(BIN)/dbt-score lint --manifest target/conventions/manifest.json \
+		--namespace dbt_score_rules --fail-project-under 10 --fail-any-item-under 10 \
+		--show failing-items
+
+# Rewrites SQL in place: run on a clean tree, review the diff.
+fix-sql: $(VENV)/.all
+	$(LINT_ENV) DBT_TARGET_PATH=target/sqlfluff $(BIN)/sqlfluff fix models snapshots tests/dbt \
+		--processes 0 --disable-progress-bar
+
+hooks: $(VENV)/.all
+	$(BIN)/pre-commit install
+
+# Debian's Chromium for the docs-site test (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the docs-site browser test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 clean:
 	rm -rf $(VENV) node_modules target logs warehouse data artifacts .pytest_cache
