@@ -14,7 +14,7 @@ export RUNTIME__DLTHUB_TELEMETRY ?= false
 export DO_NOT_TRACK ?= 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 
-.PHONY: demo test install install-all parse bench docs lint lint-python lint-sql lint-dbt fix-sql \
+.PHONY: demo test install install-all install-portability parse bench docs lint lint-python lint-sql lint-dbt fix-sql \
 	hooks browser clean help
 
 help:
@@ -38,6 +38,20 @@ $(VENV)/.all: $(VENV)/.core
 	$(PIP_INSTALL) -e ".[postgres,mysql,azure,airflow,lint,dev]"
 	touch $@
 
+# The Spark / Databricks / Synapse adapters pin dbt-common, pydantic and packaging below the
+# main environment's versions, so the portability proofs get a virtualenv of their own.
+PORTABILITY_VENV ?= .venv-portability
+PORTABILITY_BIN := $(PORTABILITY_VENV)/bin
+
+$(PORTABILITY_VENV)/.installed: requirements/portability.txt
+	$(PYTHON) -m venv $(PORTABILITY_VENV)
+	$(PORTABILITY_BIN)/python -m pip install --disable-pip-version-check -q --upgrade "pip==26.3"
+	$(PORTABILITY_BIN)/python -m pip install --disable-pip-version-check -q \
+		-r requirements/portability.txt
+	touch $@
+
+install-portability: $(PORTABILITY_VENV)/.installed
+
 # Node tools the tests run (Azurite, the Azure Blob Storage emulator), from package-lock.json.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -53,8 +67,8 @@ demo: $(VENV)/.core
 parse: $(VENV)/.all
 	$(BIN)/dbt parse --profiles-dir . --project-dir .
 
-test: $(VENV)/.all parse node_modules/.installed browser
-	$(BIN)/python -m pytest
+test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed browser
+	RETAIL_PORTABILITY_BIN=$(PORTABILITY_BIN) $(BIN)/python -m pytest
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
 # and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.
@@ -104,4 +118,4 @@ browser:
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 clean:
-	rm -rf $(VENV) node_modules target logs warehouse data artifacts .pytest_cache
+	rm -rf $(VENV) $(PORTABILITY_VENV) node_modules target logs warehouse data artifacts .pytest_cache

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from ingestion.crm import crm_source
 from ingestion.demo.crm_server import RunningCrmServer
-from ingestion.destinations import make_destination
+from ingestion.destinations import make_destination, make_staging
 from ingestion.erp import erp_source
 from ingestion.pipeline import Progress, SourceReport, run_source
 from ingestion.sales import sales_source
@@ -49,16 +49,18 @@ def sales_bucket_url(paths: Paths) -> str:
 def ingest_source(name: str, destination_name: str, paths: Paths,
                   progress: Progress) -> SourceReport:
     destination = make_destination(destination_name, paths)
+    staging = make_staging(destination_name)
     dataset = DATASETS[name]
     if name == "crm":
         with crm_base_url(paths) as url:
-            return run_source(name, crm_source(url), destination, dataset, paths, progress)
+            return run_source(name, crm_source(url), destination, dataset, paths, progress,
+                              staging)
     if name == "erp":
         return run_source(name, erp_source(erp_url(paths)), destination, dataset, paths,
-                          progress)
+                          progress, staging)
     if name == "sales":
         return run_source(name, sales_source(sales_bucket_url(paths)), destination, dataset,
-                          paths, progress)
+                          paths, progress, staging)
     raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
 
 

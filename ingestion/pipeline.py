@@ -105,7 +105,7 @@ def _load_ids(info: LoadInfo) -> list[str]:
 
 def run_source(
     name: str, source: DltSource, destination: Any, dataset: str, paths: Paths,
-    progress: Progress,
+    progress: Progress, staging: Any | None = None,
 ) -> SourceReport:
     started = time.perf_counter()
     report = SourceReport(source=name, dataset=dataset)
@@ -113,7 +113,7 @@ def run_source(
     # one pipeline (and so one set of cursors) per source and destination
     pipeline = dlt.pipeline(
         pipeline_name=f"retail_{name}_{destination.destination_name}",
-        destination=destination, dataset_name=dataset,
+        destination=destination, staging=staging, dataset_name=dataset,
         pipelines_dir=str(paths.pipelines_dir),
     )
     if pipeline.has_pending_data:

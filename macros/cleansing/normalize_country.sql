@@ -4,5 +4,5 @@
     whitespace collapsed.
 -#}
 {% macro country_lookup_key(column) -%}
-    lower({{ regexp_replace_all(clean_text(column), '[[:space:]]+', ' ') }})
+    lower({{ collapse_whitespace(clean_text(column)) }})
 {%- endmacro %}

@@ -34,3 +34,36 @@
             then {{ dbt.concat(["'+'", calling_code, national_digits]) }}
     end
 {%- endmacro %}
+
+{#- T-SQL: the same rules with like; once only digits, blanks and ( ) . / - + are known to
+    be present, the digits are what is left after removing those characters. -#}
+{% macro fabric__normalize_phone(phone, calling_code) -%}
+    {%- set raw = clean_text(phone) -%}
+    {%- set ns = namespace(digits=raw) -%}
+    {%- for separator in [' ', '(', ')', '.', '/', '-', '+'] -%}
+        {%- set ns.digits = "replace(" ~ ns.digits ~ ", '" ~ separator ~ "', '')" -%}
+    {%- endfor -%}
+    {%- set digits = ns.digits -%}
+    {%- set is_international = "(" ~ raw ~ " like '+%' or " ~ raw ~ " like '00%')" -%}
+    {%- set international_digits = "case when " ~ digits ~ " like '00%' then substring(" ~ digits ~ ", 3, 4000) else " ~ digits ~ " end" -%}
+    {%- set national_digits = "case when " ~ digits ~ " like '0%' then substring(" ~ digits ~ ", 2, 4000) else " ~ digits ~ " end" -%}
+    case
+        when {{ raw }} is null then null
+        when {{ raw }} like '%[a-zA-Z]%' then null
+        when left({{ raw }}, 1) not like '[+0-9 ()./-]'
+            or substring({{ raw }}, 2, 4000) like '%[^0-9 ()./-]%'
+            or {{ digits }} = ''
+            then null
+        when {{ is_international }}
+            and len({{ international_digits }}) between 8 and 15
+            then concat('+', {{ international_digits }})
+        when {{ is_international }} then null
+        when {{ calling_code }} is null then null
+        when {{ calling_code }} = '1'
+            and len({{ digits }}) = 11
+            and {{ digits }} like '1%'
+            then concat('+', {{ digits }})
+        when len({{ national_digits }}) between 7 and (15 - len({{ calling_code }}))
+            then concat('+', {{ calling_code }}, {{ national_digits }})
+    end
+{%- endmacro %}

@@ -32,3 +32,47 @@
         ''
     )
 {%- endmacro %}
+
+{% macro spark__title_case(column) -%}
+    {#- Spark's initcap only starts words after blanks: the same character-by-character
+        rebuild as on DuckDB, with Spark's zero-based transform index -#}
+    array_join(
+        transform(
+            split({{ clean_text(column) }}, ''),
+            (letter, position) -> case
+                when position = 0
+                    or not (
+                        lower(substring({{ clean_text(column) }}, position, 1))
+                            <> upper(substring({{ clean_text(column) }}, position, 1))
+                        or substring({{ clean_text(column) }}, position, 1) between '0' and '9'
+                    )
+                    then upper(letter)
+                else lower(letter)
+            end
+        ),
+        ''
+    )
+{%- endmacro %}
+
+{#-
+    T-SQL has neither initcap nor a way to rebuild a string per character in one
+    expression: the first letter and the first letters of the next two words (after a
+    blank, hyphen or apostrophe) are upper-cased, the rest lower-cased. A fourth word
+    stays lower-case; a documented difference from the other engines.
+-#}
+{% macro fabric__title_case(column) -%}
+    {%- set lowered = "lower(" ~ clean_text(column) ~ ")" -%}
+    {%- set ns = namespace(
+        expression="stuff(" ~ lowered ~ ", 1, 1, upper(left(" ~ lowered ~ ", 1)))",
+        after="0"
+    ) -%}
+    {%- for _ in range(2) -%}
+        {#- position of the separator before the next word, 0 when there is none -#}
+        {%- set found = "patindex('%[ ''-][a-z]%', substring(" ~ lowered ~ ", " ~ ns.after ~ " + 1, 4000))" -%}
+        {%- set separator = "case when " ~ found ~ " > 0 then " ~ ns.after ~ " + " ~ found ~ " else 0 end" -%}
+        {#- with no further word this upper-cases the first letter again, which is harmless -#}
+        {%- set ns.expression = "stuff(" ~ ns.expression ~ ", " ~ separator ~ " + 1, 1, upper(substring(" ~ lowered ~ ", " ~ separator ~ " + 1, 1)))" -%}
+        {%- set ns.after = "(" ~ separator ~ ")" -%}
+    {%- endfor -%}
+    {{ ns.expression }}
+{%- endmacro %}

@@ -27,8 +27,10 @@
 {%- endmacro %}
 
 {#-
-    Text in gold: the type the contracts declare (varchar), so that a model's query and
-    the table built from its contract agree (dbt.type_string() is text on PostgreSQL).
+    Text in gold: the type the contracts declare (varchar; string on Spark and Databricks;
+    varchar(8000) on T-SQL), so that a model's query and the table built from its
+    contract agree (dbt.type_string() is text on PostgreSQL). The model yml files spell
+    the same choice out per target, since yml cannot call macros.
 -#}
 {% macro type_text() -%}
     {{ return(adapter.dispatch('type_text', 'retail_medallion')()) }}
@@ -40,4 +42,9 @@
 
 {% macro spark__type_text() -%}
     string
+{%- endmacro %}
+
+{#- T-SQL reads a bare varchar as varchar(30) in casts and varchar(1) in table definitions. -#}
+{% macro fabric__type_text() -%}
+    varchar(8000)
 {%- endmacro %}

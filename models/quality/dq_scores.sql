@@ -10,7 +10,7 @@ scores as (
         'stg_crm__customers',
         'customer_id',
         ['first_name', 'last_name', 'email', 'phone_raw', 'country_raw', 'created_at', 'updated_at'],
-        "is_email_valid and phone is not null and country_code is not null",
+        is_true('is_email_valid') ~ " and phone is not null and country_code is not null",
     ) }}
 
     union all
@@ -28,7 +28,7 @@ scores as (
         'stg_erp__products',
         'product_id',
         ['sku', 'product_name', 'category_label', 'brand', 'unit_cost', 'list_price', 'updated_at'],
-        "is_category_mapped and list_price > 0",
+        is_true('is_category_mapped') ~ " and list_price > 0",
     ) }}
 
     union all
@@ -75,9 +75,11 @@ final as (
         completeness,
         uniqueness,
         validity,
-        completeness >= {{ var('dq_min_completeness') }}
-            and uniqueness >= {{ var('dq_min_uniqueness') }}
-            and validity >= {{ var('dq_min_validity') }} as is_passing,
+        {{ as_boolean(
+            'completeness >= ' ~ var('dq_min_completeness')
+            ~ ' and uniqueness >= ' ~ var('dq_min_uniqueness')
+            ~ ' and validity >= ' ~ var('dq_min_validity')
+        ) }} as is_passing,
         {{ dbt.current_timestamp() }} as measured_at
     from scores
 )

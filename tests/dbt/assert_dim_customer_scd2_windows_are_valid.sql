@@ -32,8 +32,8 @@ window_errors as (
 current_counts as (
     select
         customer_id,
-        sum(case when is_current then 1 else 0 end) as current_versions,
-        max(case when is_deleted_key then 1 else 0 end) as is_deleted_key
+        sum(case when {{ is_true('is_current') }} then 1 else 0 end) as current_versions,
+        max(case when {{ is_true('is_deleted_key') }} then 1 else 0 end) as is_deleted_key
     from versions
     group by customer_id
 ),

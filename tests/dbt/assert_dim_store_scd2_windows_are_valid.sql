@@ -11,7 +11,7 @@ versions as (
         valid_from,
         valid_to,
         is_current,
-        false as is_deleted_key,
+        {{ boolean_literal(false) }} as is_deleted_key,
         lead(valid_from) over (partition by store_id order by valid_from) as next_valid_from
     from {{ ref('dim_store') }}
     where store_id <> -1
@@ -32,8 +32,8 @@ window_errors as (
 current_counts as (
     select
         store_id,
-        sum(case when is_current then 1 else 0 end) as current_versions,
-        max(case when is_deleted_key then 1 else 0 end) as is_deleted_key
+        sum(case when {{ is_true('is_current') }} then 1 else 0 end) as current_versions,
+        max(case when {{ is_true('is_deleted_key') }} then 1 else 0 end) as is_deleted_key
     from versions
     group by store_id
 ),

@@ -1,7 +1,7 @@
 with
 
 customer_snapshot as (
-    select * from {{ ref('snp_crm__customers') }}
+    select * from {{ scd2_history('snp_crm__customers', 'stg_crm__customers') }}
 ),
 
 deletions as (
@@ -43,7 +43,7 @@ customer_versions as (
         versions.is_marketing_opt_in,
         versions.preferred_channel,
         versions.is_deleted as is_soft_deleted,
-        versions.next_version_is_deletion = 'True' as is_hard_deleted,
+        {{ as_boolean("versions.next_version_is_deletion = 'True'") }} as is_hard_deleted,
         versions.created_at,
         versions.version_valid_from as valid_from,
         {#- a version closed by a hard delete ends when the CRM deleted the customer,
@@ -55,7 +55,7 @@ customer_versions as (
                 then deletions.deleted_at
             else coalesce(cast(versions.dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }})
         end as valid_to,
-        versions.dbt_valid_to is null as is_current
+        {{ as_boolean('versions.dbt_valid_to is null') }} as is_current
     from versions
     left join deletions
         on versions.customer_id = deletions.customer_id
@@ -68,21 +68,21 @@ unknown_member as (
         'Unknown' as first_name,
         'Unknown' as last_name,
         cast(null as {{ dbt.type_string() }}) as email,
-        false as is_email_valid,
+        {{ boolean_literal(false) }} as is_email_valid,
         cast(null as {{ dbt.type_string() }}) as phone,
         cast(null as {{ dbt.type_string() }}) as address_line,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as postal_code,
         cast(null as {{ dbt.type_string() }}) as country_code,
         'unknown' as loyalty_tier,
-        false as is_marketing_opt_in,
+        {{ boolean_literal(false) }} as is_marketing_opt_in,
         cast(null as {{ dbt.type_string() }}) as preferred_channel,
-        false as is_soft_deleted,
-        false as is_hard_deleted,
+        {{ boolean_literal(false) }} as is_soft_deleted,
+        {{ boolean_literal(false) }} as is_hard_deleted,
         cast(null as {{ dbt.type_timestamp() }}) as created_at,
         {{ scd2_beginning_of_time() }} as valid_from,
         {{ scd2_end_of_time() }} as valid_to,
-        true as is_current
+        {{ boolean_literal(true) }} as is_current
 ),
 
 unioned as (

@@ -68,7 +68,7 @@ calendar as (
             when 4 then 'Thursday' when 5 then 'Friday' when 6 then 'Saturday'
             else 'Sunday'
         end as day_name,
-        day_of_week in (6, 7) as is_weekend,
+        {{ as_boolean('day_of_week in (6, 7)') }} as is_weekend,
         iso_week,
         case
             when calendar_month >= {{ fiscal_start }} then calendar_year
@@ -107,7 +107,7 @@ unknown_member as (
         cast(null as {{ dbt.type_int() }}) as day_of_year,
         cast(null as {{ dbt.type_int() }}) as day_of_week,
         'Unknown' as day_name,
-        false as is_weekend,
+        {{ boolean_literal(false) }} as is_weekend,
         cast(null as {{ dbt.type_int() }}) as iso_week,
         cast(null as {{ dbt.type_int() }}) as fiscal_year,
         cast(null as {{ dbt.type_int() }}) as fiscal_month,

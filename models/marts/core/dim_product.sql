@@ -1,7 +1,7 @@
 with
 
 product_snapshot as (
-    select * from {{ ref('snp_erp__products') }}
+    select * from {{ scd2_history('snp_erp__products', 'stg_erp__products') }}
 ),
 
 versions as (
@@ -27,7 +27,7 @@ product_versions as (
         is_active,
         version_valid_from as valid_from,
         coalesce(cast(dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }}) as valid_to,
-        dbt_valid_to is null as is_current
+        {{ as_boolean('dbt_valid_to is null') }} as is_current
     from versions
 ),
 
@@ -43,10 +43,10 @@ unknown_member as (
         cast(null as {{ dbt.type_string() }}) as brand,
         cast(null as {{ type_amount() }}) as unit_cost,
         cast(null as {{ type_amount() }}) as list_price,
-        false as is_active,
+        {{ boolean_literal(false) }} as is_active,
         {{ scd2_beginning_of_time() }} as valid_from,
         {{ scd2_end_of_time() }} as valid_to,
-        true as is_current
+        {{ boolean_literal(true) }} as is_current
 ),
 
 unioned as (

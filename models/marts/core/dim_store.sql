@@ -1,7 +1,7 @@
 with
 
 store_snapshot as (
-    select * from {{ ref('snp_erp__stores') }}
+    select * from {{ scd2_history('snp_erp__stores', 'stg_erp__stores') }}
 ),
 
 versions as (
@@ -25,7 +25,7 @@ store_versions as (
         opened_on,
         version_valid_from as valid_from,
         coalesce(cast(dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }}) as valid_to,
-        dbt_valid_to is null as is_current
+        {{ as_boolean('dbt_valid_to is null') }} as is_current
     from versions
 ),
 
@@ -42,7 +42,7 @@ unknown_member as (
         cast(null as date) as opened_on,
         {{ scd2_beginning_of_time() }} as valid_from,
         {{ scd2_end_of_time() }} as valid_to,
-        true as is_current
+        {{ boolean_literal(true) }} as is_current
 ),
 
 unioned as (

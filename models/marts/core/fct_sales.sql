@@ -1,39 +1,32 @@
 {#-
-    Sales at line grain from both channels: POS lines (channel 'store') and web-shop order
-    lines (channel 'online'). A returned web order adds a return line with negative
-    quantity dated when the order was returned; POS returns arrive as negative lines.
-    Cancelled orders are not sales: their lines are removed.
+    Sales at line grain from both channels (int_sales_lines_unioned: POS lines and
+    web-shop order lines with their returns; cancelled orders are not sales).
 
     Every line is keyed to the dimension versions valid when it was sold. Incremental:
     each run takes the lines loaded since the last run (per channel), plus lines still
     pointing at an unknown member whose customer or product may have arrived since
-    (late-arriving dimensions), and replaces them by key.
+    (late-arriving dimensions), and replaces them by key (delete+insert, merge on
+    Databricks). Where rows cannot be replaced by key (a local Spark session without
+    Delta) every run rebuilds the whole table instead.
 -#}
 
 {{ config(
     materialized='incremental',
     unique_key='sales_line_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_strategy_by_key(),
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where channel = 'online' and order_id in (select order_id from {{ ref('stg_erp__orders') }} where order_status = 'cancelled'){% endif %}",
+    pre_hook="{% if is_incremental() and replaces_rows_by_key() %}delete from {{ this }} where channel = 'online' and order_id in (select order_id from {{ ref('stg_erp__orders') }} where order_status = 'cancelled'){% endif %}",
 ) }}
+
+{#- the pre-hook reads the orders, to delete the lines of orders cancelled since the last run -#}
+-- depends_on: {{ ref('stg_erp__orders') }}
+
+{%- set is_slice = is_incremental() and replaces_rows_by_key() %}
 
 with
 
-pos_lines as (
-    select * from {{ ref('stg_sales__sales_lines') }}
-),
-
-order_lines as (
-    select * from {{ ref('stg_erp__order_lines') }}
-),
-
-orders as (
-    select * from {{ ref('stg_erp__orders') }}
-),
-
-products as (
-    select * from {{ ref('stg_erp__products') }}
+unioned_lines as (
+    select * from {{ ref('int_sales_lines_unioned') }}
 ),
 
 dim_customer as (
@@ -48,7 +41,7 @@ dim_store as (
     select * from {{ ref('dim_store') }}
 ),
 
-{% if is_incremental() %}
+{% if is_slice %}
 loaded_until as (
     select
         coalesce(max(case when channel = 'store' then _loaded_at end), {{ scd2_beginning_of_time() }}) as store_loaded_until,
@@ -64,132 +57,15 @@ waiting_for_dimensions as (
 ),
 {% endif %}
 
-store_sales as (
-    select
-        {{ generate_surrogate_key(["'store'", 'pos_lines.transaction_id', 'pos_lines.line_number']) }} as sales_line_key,
-        'store' as channel,
-        pos_lines.transaction_id as sales_document_id,
-        pos_lines.transaction_id,
-        cast(null as {{ dbt.type_bigint() }}) as order_id,
-        cast(null as {{ dbt.type_bigint() }}) as order_line_id,
-        pos_lines.line_number,
-        pos_lines.is_return,
-        pos_lines.sold_at,
-        pos_lines.customer_id,
-        products.product_id,
-        pos_lines.sku,
-        pos_lines.store_id,
-        pos_lines.payment_method,
-        pos_lines.quantity,
-        pos_lines.unit_price,
-        pos_lines.discount_amount,
-        pos_lines._loaded_at
-    from pos_lines
-    left join products
-        on pos_lines.sku = products.sku
-    {% if is_incremental() %}
-    cross join loaded_until
-    where pos_lines._loaded_at > loaded_until.store_loaded_until
-        or {{ generate_surrogate_key(["'store'", 'pos_lines.transaction_id', 'pos_lines.line_number']) }}
-            in (select sales_line_key from waiting_for_dimensions)
-    {% endif %}
-),
-
-online_lines as (
-    select
-        order_lines.order_line_id,
-        order_lines.order_id,
-        order_lines.product_id,
-        order_lines.quantity,
-        order_lines.unit_price,
-        order_lines.discount_amount,
-        orders.customer_id,
-        orders.store_id,
-        orders.order_status,
-        orders.ordered_at,
-        orders.updated_at as order_updated_at,
-        products.sku,
-        case
-            when orders._loaded_at > order_lines._loaded_at then orders._loaded_at
-            else order_lines._loaded_at
-        end as _loaded_at
-    from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
-    left join products
-        on order_lines.product_id = products.product_id
-    where orders.order_status <> 'cancelled'
-),
-
-online_sales_and_returns as (
-    select
-        {{ generate_surrogate_key(["'online'", 'order_line_id']) }} as sales_line_key,
-        order_id,
-        order_line_id,
-        false as is_return,
-        ordered_at as sold_at,
-        customer_id,
-        product_id,
-        sku,
-        store_id,
-        quantity,
-        unit_price,
-        discount_amount,
-        _loaded_at
-    from online_lines
-
-    union all
-
-    select
-        {{ generate_surrogate_key(["'online-return'", 'order_line_id']) }} as sales_line_key,
-        order_id,
-        order_line_id,
-        true as is_return,
-        order_updated_at as sold_at,
-        customer_id,
-        product_id,
-        sku,
-        store_id,
-        -1 * quantity as quantity,
-        unit_price,
-        discount_amount,
-        _loaded_at
-    from online_lines
-    where order_status = 'returned'
-),
-
-online_sales as (
-    select
-        sales_line_key,
-        'online' as channel,
-        cast(order_id as {{ dbt.type_string() }}) as sales_document_id,
-        cast(null as {{ dbt.type_string() }}) as transaction_id,
-        order_id,
-        order_line_id,
-        cast(null as {{ dbt.type_int() }}) as line_number,
-        is_return,
-        sold_at,
-        customer_id,
-        product_id,
-        sku,
-        store_id,
-        cast(null as {{ dbt.type_string() }}) as payment_method,
-        quantity,
-        unit_price,
-        discount_amount,
-        _loaded_at
-    from online_sales_and_returns
-    {% if is_incremental() %}
-    cross join loaded_until
-    where online_sales_and_returns._loaded_at > loaded_until.online_loaded_until
-        or sales_line_key in (select sales_line_key from waiting_for_dimensions)
-    {% endif %}
-),
-
 sales_lines as (
-    select * from store_sales
-    union all
-    select * from online_sales
+    select unioned_lines.*
+    from unioned_lines
+    {% if is_slice %}
+    cross join loaded_until
+    where (unioned_lines.channel = 'store' and unioned_lines._loaded_at > loaded_until.store_loaded_until)
+        or (unioned_lines.channel = 'online' and unioned_lines._loaded_at > loaded_until.online_loaded_until)
+        or unioned_lines.sales_line_key in (select sales_line_key from waiting_for_dimensions)
+    {% endif %}
 ),
 
 keyed as (

@@ -10,7 +10,7 @@ with
 purchases as (
     select * from {{ ref('fct_sales') }}
     where customer_key <> {{ unknown_member_key() }}
-        and not is_return
+        and not {{ is_true('is_return') }}
 ),
 
 months as (

@@ -21,8 +21,8 @@ customer_totals as (
     select
         customer_id,
         min(cast(sold_at as date)) as first_purchase_date,
-        max(case when not is_return then cast(sold_at as date) end) as last_purchase_date,
-        count(distinct case when not is_return then sales_document_id end) as frequency,
+        max(case when not {{ is_true('is_return') }} then cast(sold_at as date) end) as last_purchase_date,
+        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end) as frequency,
         sum(net_amount) as monetary_value
     from sales
     group by customer_id

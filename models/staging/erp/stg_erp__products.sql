@@ -17,7 +17,7 @@ final as (
         products.category_label,
         coalesce(categories.product_category, 'Unmapped') as product_category,
         coalesce(categories.department, 'Unmapped') as department,
-        categories.product_category is not null as is_category_mapped,
+        {{ as_boolean('categories.product_category is not null') }} as is_category_mapped,
         products.brand,
         products.unit_cost,
         products.list_price,

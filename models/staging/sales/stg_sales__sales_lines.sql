@@ -17,7 +17,7 @@ final as (
         quantity,
         unit_price,
         discount_amount,
-        quantity < 0 as is_return,
+        {{ as_boolean('quantity < 0') }} as is_return,
         sold_at,
         payment_method,
         _source_file,

@@ -31,7 +31,7 @@ typed as (
         cast(marketing_opt_in as {{ dbt.type_boolean() }}) as is_marketing_opt_in,
         {{ to_utc_timestamp('created_at') }} as created_at,
         {{ to_utc_timestamp('updated_at') }} as updated_at,
-        coalesce(cast(is_deleted as {{ dbt.type_boolean() }}), false) as is_deleted,
+        coalesce(cast(is_deleted as {{ dbt.type_boolean() }}), {{ boolean_literal(false) }}) as is_deleted,
         lower({{ clean_text(column_if_exists(source('bronze_crm', 'customers'), 'preferred_channel', dbt.type_string())) }}) as preferred_channel,
         _dlt_load_id,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at

@@ -12,7 +12,7 @@ typed as (
         upper({{ clean_text('sku') }}) as sku,
         {{ clean_text('product_name') }} as product_name,
         {{ clean_text('category') }} as category_label,
-        lower({{ regexp_replace_all(clean_text('category'), '[[:space:]]+', ' ') }}) as category_lookup_key,
+        lower({{ collapse_whitespace(clean_text('category')) }}) as category_lookup_key,
         {{ clean_text('brand') }} as brand,
         cast(unit_cost as {{ type_amount() }}) as unit_cost,
         cast(list_price as {{ type_amount() }}) as list_price,

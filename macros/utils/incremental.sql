@@ -1,0 +1,28 @@
+{#-
+    How incremental models replace rows by key on each engine: delete+insert where a
+    plain delete is cheap (DuckDB, PostgreSQL, Synapse/Fabric), merge on Databricks
+    (Delta). A local Spark session writes plain parquet tables, which cannot delete or
+    merge rows: there the model is rebuilt whole with insert_overwrite, so no slice is
+    ever appended twice.
+-#}
+{% macro incremental_strategy_by_key() -%}
+    {{ return(adapter.dispatch('incremental_strategy_by_key', 'retail_medallion')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_strategy_by_key() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro databricks__incremental_strategy_by_key() -%}
+    {{ return('merge') }}
+{%- endmacro %}
+
+{% macro spark__incremental_strategy_by_key() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+
+{#- Whether an incremental run may process only a slice and replace its rows by key. -#}
+{% macro replaces_rows_by_key() -%}
+    {{ return(incremental_strategy_by_key() != 'insert_overwrite') }}
+{%- endmacro %}
