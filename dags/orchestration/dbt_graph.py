@@ -1,0 +1,131 @@
+"""The dbt project as an Airflow task group, rendered by astronomer-cosmos.
+
+Parsing stays fast: the graph is read from ``manifest.json`` produced ahead of time by
+``dbt parse`` (``LoadMode.DBT_MANIFEST``); dbt itself only runs inside the tasks, in the
+worker's process (``InvocationMode.DBT_RUNNER``), with the connection settings of our own
+``profiles.yml``. Every seed, snapshot and model is a task; a model's tests run right
+after it (``TestBehavior.AFTER_EACH``), so a failed test stops everything downstream.
+Tests that span two models (``relationships``) run in their own task once both exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+    TestBehavior,
+)
+
+from orchestration.settings import DBT_PROFILE_NAME, DBT_PROJECT_NAME, Settings
+
+TABLE_MATERIALIZATIONS = frozenset({"table", "incremental", "snapshot", "seed"})
+"""Relations whose rows the audit counts (views would run their query again)."""
+
+
+@dataclass(frozen=True)
+class DbtRelation:
+    """The relation a dbt task builds."""
+
+    unique_id: str
+    schema: str
+    name: str
+    materialized: str
+
+    @property
+    def is_table(self) -> bool:
+        """Stored rows (not a view or an ephemeral model)."""
+        return self.materialized in TABLE_MATERIALIZATIONS
+
+
+class ManifestMissingError(FileNotFoundError):
+    """The manifest the DAG renders from has not been produced."""
+
+
+def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> DbtTaskGroup:
+    """The cosmos task group of the whole project (or of ``RETAIL_DBT_SELECT``)."""
+    if not settings.manifest_path.is_file():
+        raise ManifestMissingError(
+            f"dbt manifest not found at {settings.manifest_path}: run `dbt parse "
+            "--profiles-dir .` in the project (the Makefile does before `make airflow`), "
+            "or point RETAIL_DBT_MANIFEST_PATH at one"
+        )
+    operator_args: dict[str, Any] = {
+        "install_deps": False,
+        # run_results.json / manifest.json of every single-node invocation are not used
+        # (cosmos reads the runner's result); not writing them saves time on every task.
+        "dbt_cmd_global_flags": ["--no-write-json"],
+    }
+    if settings.warehouse_pool:
+        operator_args["pool"] = settings.warehouse_pool
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            dbt_project_path=settings.project_dir,
+            manifest_path=settings.manifest_path,
+            project_name=DBT_PROJECT_NAME,
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name=DBT_PROFILE_NAME,
+            target_name=settings.target,
+            profiles_yml_filepath=settings.profiles_yml,
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            select=list(settings.dbt_select),
+            # The Power BI exposure is not a dbt build step: the powerbi_refresh task is.
+            exclude=[*settings.dbt_exclude, "resource_type:exposure"],
+            emit_datasets=False,
+            # A test on two models (relationships) gets its own task after both;
+            # attached to the first it would fail before the second exists.
+            should_detach_multiple_parents_tests=True,
+        ),
+        operator_args=operator_args,
+        **kwargs,
+    )
+
+
+def built_relations(task_group: DbtTaskGroup) -> dict[str, DbtRelation]:
+    """``task_id -> relation`` for every task that builds a relation (not the test tasks)."""
+    relations = {}
+    for task_id, task in _tasks(task_group):
+        node = (getattr(task, "extra_context", None) or {}).get("dbt_node_config")
+        if not node or node.get("resource_type") not in {"model", "seed", "snapshot"}:
+            continue
+        if type(task).__name__.startswith("DbtTest"):
+            continue
+        config = node.get("config") or {}
+        relations[task_id] = DbtRelation(
+            unique_id=str(node["unique_id"]),
+            schema=str(config.get("schema") or config.get("target_schema") or ""),
+            name=str(config.get("alias") or node["name"]),
+            materialized=str(config.get("materialized") or node["resource_type"]),
+        )
+    return relations
+
+
+def _tasks(task_group: DbtTaskGroup) -> list[tuple[str, Any]]:
+    dag = task_group.dag
+    prefix = f"{task_group.group_id}."
+    return [
+        (task_id, task) for task_id, task in dag.task_dict.items() if task_id.startswith(prefix)
+    ]
+
+
+def gold_tables(relations: dict[str, DbtRelation], schema: str = "gold") -> list[str]:
+    """Names of the gold tables the task group builds."""
+    return sorted({r.name for r in relations.values() if r.schema == schema})

@@ -1,0 +1,87 @@
+"""Ingestion tasks: land what is new in one source system in its bronze dataset.
+
+A thin wrapper over ``ingestion.ingest.ingest_source`` (the same code path as
+``python -m ingestion ingest``). After the load it registers every table of every new
+load in ``audit.bronze_loads`` as ``pending``: the bronze gate validates what is pending.
+It returns a JSON summary that Airflow keeps as XCom (the audit reads rows and seconds).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from orchestration.audit import BronzeLoad, register_bronze_loads
+from orchestration.settings import load_settings
+from orchestration.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+def ensure_ingestion_importable() -> None:
+    """Make the ``ingestion`` package importable from a worker that only has ``dags/``.
+
+    It normally is (``pip install -e .`` or ``PYTHONPATH``); otherwise the project dir,
+    which holds the package, is put on ``sys.path``.
+    """
+    try:
+        importlib.import_module("ingestion")
+    except ModuleNotFoundError:
+        sys.path.insert(0, str(load_settings().project_dir))
+        importlib.import_module("ingestion")
+
+
+def ingest_source_to_bronze(source: str, destination: str, **context: Any) -> dict[str, Any]:
+    """Load one source (``crm``, ``erp`` or ``sales``) into ``destination``; return the summary."""
+    ensure_ingestion_importable()
+    from ingestion.ingest import ingest_source
+    from ingestion.settings import load_paths
+
+    report = ingest_source(source, destination, load_paths(), log.info)
+    summary = {
+        "source": report.source,
+        "dataset": report.dataset,
+        "destination": destination,
+        "load_ids": list(report.load_ids),
+        "rows": dict(report.rows),
+        "total_rows": report.total_rows,
+        "resumed_rows": report.resumed_rows,
+        "seconds": round(report.seconds, 3),
+        "schema_changes": [asdict(change) for change in report.schema_changes],
+    }
+    ti = context.get("ti")
+    # The ingestion counts rows per table over all loads of the run (an interrupted load
+    # completed first, then the new one): the last load carries the count, so the sum
+    # over the loads, which is what the gate checks, is right.
+    last = len(report.load_ids) - 1
+    register_loads(
+        destination,
+        [
+            BronzeLoad(report.dataset, table, load_id, rows if index == last else 0)
+            for index, load_id in enumerate(report.load_ids)
+            for table, rows in report.rows.items()
+        ],
+        dag_id=getattr(ti, "dag_id", ""),
+        run_id=getattr(ti, "run_id", ""),
+    )
+    log.info(
+        "%s: %d rows into %s in %.1f s (loads %s)",
+        source,
+        report.total_rows,
+        report.dataset,
+        report.seconds,
+        ", ".join(report.load_ids) or "none: nothing new",
+    )
+    return summary
+
+
+def register_loads(destination: str, loads: list[BronzeLoad], dag_id: str, run_id: str) -> None:
+    """Put the new loads in the register the bronze gate reads."""
+    if not loads:
+        return
+    with Warehouse(destination) as warehouse:
+        register_bronze_loads(warehouse, loads, dag_id, run_id, datetime.now(UTC))
