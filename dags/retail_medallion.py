@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, TaskGroup, chain
+
 from orchestration.alerts import notify_failure
 from orchestration.dbt_graph import built_relations, dbt_task_group, gold_tables
 from orchestration.ingest import ingest_source_to_bronze

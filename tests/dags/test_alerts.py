@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from orchestration.alerts import WEBHOOK_ENV, failure_message, notify_failure
 
 

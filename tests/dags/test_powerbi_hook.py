@@ -15,6 +15,8 @@ from typing import Any, cast
 import pytest
 from airflow.sdk import BaseHook, Context
 from airflow.sdk.exceptions import AirflowSkipException
+from powerbi_server import FakePowerBIServer
+
 from orchestration.powerbi import (
     PowerBIAPIError,
     PowerBIConnectionConfig,
@@ -27,7 +29,6 @@ from orchestration.powerbi import (
     PowerBIThrottledError,
     RetrySettings,
 )
-from powerbi_server import FakePowerBIServer
 
 pytestmark = pytest.mark.timeout(60)
 

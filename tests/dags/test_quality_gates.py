@@ -12,6 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from ingestion.ingest import ingest_source
+from ingestion.settings import Paths
 from orchestration.audit import (
     BronzeLoad,
     PipelineRun,
@@ -25,9 +28,6 @@ from orchestration.quality.gold import gold_checks
 from orchestration.quality.runner import DataQualityError, GateReport, run_checks
 from orchestration.quality.thresholds import Thresholds, load_thresholds
 from orchestration.warehouse import Warehouse
-
-from ingestion.ingest import ingest_source
-from ingestion.settings import Paths
 
 
 def ingest_all(paths: Paths) -> list[BronzeLoad]:
