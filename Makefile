@@ -69,7 +69,7 @@ parse: $(VENV)/.all
 	$(BIN)/dbt parse --profiles-dir . --project-dir .
 
 test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed browser
-	RETAIL_PORTABILITY_BIN=$(PORTABILITY_BIN) $(BIN)/python -m pytest
+	RETAIL_PORTABILITY_BIN=$(abspath $(PORTABILITY_BIN)) $(BIN)/python -m pytest
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
 # and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.

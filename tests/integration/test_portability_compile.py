@@ -50,7 +50,7 @@ class CompiledProject:
 def portability_bin() -> Path:
     """The portability virtualenv's bin folder, or a skip (a failure in CI) saying how to get it."""
     default = PROJECT_DIR / ".venv-portability" / "bin"
-    bin_dir = Path(os.environ.get("RETAIL_PORTABILITY_BIN", default))
+    bin_dir = PROJECT_DIR / os.environ.get("RETAIL_PORTABILITY_BIN", str(default))
     if not (bin_dir / "dbt").exists():
         skip_or_fail(f"no portability virtualenv at {bin_dir} (make .venv-portability, "
                      "or point RETAIL_PORTABILITY_BIN at one)")
