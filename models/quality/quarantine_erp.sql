@@ -66,7 +66,9 @@ unioned as (
         quarantine_rule,
         case
             when quarantine_rule = 'orphan_order' then cast(order_id as {{ dbt.type_string() }})
-            when quarantine_rule = 'impossible_amount' then cast(unit_price as {{ dbt.type_string() }})
+            when
+                quarantine_rule = 'impossible_amount'
+                then cast(unit_price as {{ dbt.type_string() }})
             else cast(quantity as {{ dbt.type_string() }})
         end as rejected_value,
         _dlt_load_id,

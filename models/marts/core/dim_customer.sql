@@ -11,9 +11,9 @@ deletions as (
 sequenced as (
     select
         customer_snapshot.*,
-        lead(dbt_is_deleted) over (
-            partition by customer_id
-            order by dbt_valid_from
+        lead(customer_snapshot.dbt_is_deleted) over (
+            partition by customer_snapshot.customer_id
+            order by customer_snapshot.dbt_valid_from
         ) as next_version_is_deletion
     from customer_snapshot
 ),
@@ -23,12 +23,13 @@ versions as (
         sequenced.*,
         {{ scd2_valid_from('sequenced.customer_id') }} as version_valid_from
     from sequenced
-    where dbt_is_deleted = 'False'
+    where sequenced.dbt_is_deleted = 'False'
 ),
 
 customer_versions as (
     select
-        {{ generate_surrogate_key(['versions.customer_id', 'versions.dbt_valid_from']) }} as customer_key,
+        {{ generate_surrogate_key(['versions.customer_id', 'versions.dbt_valid_from']) }}
+            as customer_key,
         versions.customer_id,
         versions.first_name,
         versions.last_name,
@@ -53,7 +54,10 @@ customer_versions as (
                 and deletions.deleted_at >= versions.version_valid_from
                 and deletions.deleted_at <= versions.dbt_valid_to
                 then deletions.deleted_at
-            else coalesce(cast(versions.dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }})
+            else coalesce(
+                    cast(versions.dbt_valid_to as {{ dbt.type_timestamp() }}),
+                    {{ scd2_end_of_time() }}
+                )
         end as valid_to,
         {{ as_boolean('versions.dbt_valid_to is null') }} as is_current
     from versions
@@ -97,7 +101,10 @@ final as (
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
         cast(first_name as {{ type_text() }}) as first_name,
         cast(last_name as {{ type_text() }}) as last_name,
-        cast({{ dbt.concat(["coalesce(first_name, '')", "' '", "coalesce(last_name, '')"]) }} as {{ type_text() }}) as full_name,
+        cast(
+            {{ dbt.concat(["coalesce(first_name, '')", "' '", "coalesce(last_name, '')"]) }}
+            as {{ type_text() }}
+        ) as full_name,
         cast(email as {{ type_text() }}) as email,
         cast(is_email_valid as {{ dbt.type_boolean() }}) as is_email_valid,
         cast(phone as {{ type_text() }}) as phone,

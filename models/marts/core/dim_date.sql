@@ -7,18 +7,39 @@
 -#}
 
 {%- set fiscal_start = var('fiscal_year_start_month') | int -%}
+{%- set calendar_start = "cast('" ~ var('calendar_start_date') ~ "' as date)" -%}
+{%- set calendar_end = "cast('" ~ var('calendar_end_date') ~ "' as date)" -%}
 
 with
 
 digits as (
-    select 0 as digit union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    select 0 as digit
+    union all
+    select 1 as digit
+    union all
+    select 2 as digit
+    union all
+    select 3 as digit
+    union all
+    select 4 as digit
+    union all
+    select 5 as digit
+    union all
+    select 6 as digit
+    union all
+    select 7 as digit
+    union all
+    select 8 as digit
+    union all
+    select 9 as digit
 ),
 
 day_numbers as (
     select
-        thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + units.digit as day_number
+        thousands.digit * 1000
+        + hundreds.digit * 100
+        + tens.digit * 10
+        + units.digit as day_number
     from digits as thousands
     cross join digits as hundreds
     cross join digits as tens
@@ -26,10 +47,9 @@ day_numbers as (
 ),
 
 days as (
-    select
-        cast({{ dbt.dateadd('day', 'day_number', "cast('" ~ var('calendar_start_date') ~ "' as date)") }} as date) as date_day
+    select cast({{ dbt.dateadd('day', 'day_number', calendar_start) }} as date) as date_day
     from day_numbers
-    where day_number <= {{ dbt.datediff("cast('" ~ var('calendar_start_date') ~ "' as date)", "cast('" ~ var('calendar_end_date') ~ "' as date)", 'day') }}
+    where day_number <= {{ dbt.datediff(calendar_start, calendar_end, 'day') }}
 ),
 
 parts as (
@@ -85,9 +105,9 @@ fiscal as (
     select
         calendar.*,
         case
-            when fiscal_month <= 3 then 1
-            when fiscal_month <= 6 then 2
-            when fiscal_month <= 9 then 3
+            when calendar.fiscal_month <= 3 then 1
+            when calendar.fiscal_month <= 6 then 2
+            when calendar.fiscal_month <= 9 then 3
             else 4
         end as fiscal_quarter
     from calendar

@@ -9,7 +9,7 @@ versions as (
         product_snapshot.*,
         {{ scd2_valid_from('product_snapshot.product_id') }} as version_valid_from
     from product_snapshot
-    where dbt_is_deleted = 'False'
+    where product_snapshot.dbt_is_deleted = 'False'
 ),
 
 product_versions as (
@@ -26,7 +26,8 @@ product_versions as (
         list_price,
         is_active,
         version_valid_from as valid_from,
-        coalesce(cast(dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }}) as valid_to,
+        coalesce(cast(dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }})
+            as valid_to,
         {{ as_boolean('dbt_valid_to is null') }} as is_current
     from versions
 ),

@@ -9,7 +9,7 @@ versions as (
         store_snapshot.*,
         {{ scd2_valid_from('store_snapshot.store_id') }} as version_valid_from
     from store_snapshot
-    where dbt_is_deleted = 'False'
+    where store_snapshot.dbt_is_deleted = 'False'
 ),
 
 store_versions as (
@@ -24,7 +24,8 @@ store_versions as (
         country_code,
         opened_on,
         version_valid_from as valid_from,
-        coalesce(cast(dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }}) as valid_to,
+        coalesce(cast(dbt_valid_to as {{ dbt.type_timestamp() }}), {{ scd2_end_of_time() }})
+            as valid_to,
         {{ as_boolean('dbt_valid_to is null') }} as is_current
     from versions
 ),

@@ -51,23 +51,34 @@ final as (
     select
         cast({{ generate_surrogate_key(['orders.order_id']) }} as {{ type_text() }}) as order_key,
         cast(orders.order_id as {{ dbt.type_bigint() }}) as order_id,
-        cast(coalesce(dim_customer.customer_key, {{ unknown_member_key() }}) as {{ type_text() }}) as customer_key,
-        cast(coalesce(dim_store.store_key, {{ unknown_member_key() }}) as {{ type_text() }}) as store_key,
+        cast(coalesce(dim_customer.customer_key, {{ unknown_member_key() }}) as {{ type_text() }})
+            as customer_key,
+        cast(coalesce(dim_store.store_key, {{ unknown_member_key() }}) as {{ type_text() }})
+            as store_key,
         cast({{ date_key('orders.ordered_at') }} as {{ dbt.type_int() }}) as order_date_key,
         cast(orders.customer_id as {{ dbt.type_bigint() }}) as customer_id,
         cast(orders.store_id as {{ dbt.type_bigint() }}) as store_id,
         cast(orders.order_status as {{ type_text() }}) as order_status,
-        cast({{ as_boolean("orders.order_status = 'cancelled'") }} as {{ dbt.type_boolean() }}) as is_cancelled,
-        cast({{ as_boolean("orders.order_status = 'returned'") }} as {{ dbt.type_boolean() }}) as is_returned,
-        cast({{ as_boolean("orders.order_status in ('delivered', 'returned', 'cancelled')") }} as {{ dbt.type_boolean() }}) as is_closed,
+        cast({{ as_boolean("orders.order_status = 'cancelled'") }} as {{ dbt.type_boolean() }})
+            as is_cancelled,
+        cast({{ as_boolean("orders.order_status = 'returned'") }} as {{ dbt.type_boolean() }})
+            as is_returned,
+        cast(
+            {{ as_boolean("orders.order_status in ('delivered', 'returned', 'cancelled')") }}
+            as {{ dbt.type_boolean() }}
+        ) as is_closed,
         cast(orders.ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
         cast(orders.updated_at as {{ dbt.type_timestamp() }}) as status_updated_at,
         cast(coalesce(line_totals.line_count, 0) as {{ dbt.type_int() }}) as line_count,
-        cast(coalesce(quarantined_totals.quarantined_line_count, 0) as {{ dbt.type_int() }}) as quarantined_line_count,
+        cast(coalesce(quarantined_totals.quarantined_line_count, 0) as {{ dbt.type_int() }})
+            as quarantined_line_count,
         cast(coalesce(line_totals.total_quantity, 0) as {{ dbt.type_int() }}) as total_quantity,
         cast(coalesce(line_totals.gross_amount, 0) as {{ type_amount() }}) as gross_amount,
         cast(coalesce(line_totals.discount_amount, 0) as {{ type_amount() }}) as discount_amount,
-        cast(coalesce(line_totals.gross_amount, 0) - coalesce(line_totals.discount_amount, 0) as {{ type_amount() }}) as net_amount
+        cast(
+            coalesce(line_totals.gross_amount, 0)
+            - coalesce(line_totals.discount_amount, 0) as {{ type_amount() }}
+        ) as net_amount
     from orders
     left join line_totals
         on orders.order_id = line_totals.order_id

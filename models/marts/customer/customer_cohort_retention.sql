@@ -52,12 +52,15 @@ cohort_grid as (
         cohort_sizes.cohort_month,
         cohort_sizes.cohort_size,
         months.month_start_date as activity_month,
-        cast({{ dbt.datediff('cohort_sizes.cohort_month', 'months.month_start_date', 'month') }} as {{ dbt.type_int() }}) as months_since_first_purchase
+        cast(
+            {{ dbt.datediff('cohort_sizes.cohort_month', 'months.month_start_date', 'month') }}
+            as {{ dbt.type_int() }}
+        ) as months_since_first_purchase
     from cohort_sizes
     cross join last_month
     inner join months
-        on months.month_start_date >= cohort_sizes.cohort_month
-        and months.month_start_date <= last_month.last_activity_month
+        on cohort_sizes.cohort_month <= months.month_start_date
+        and last_month.last_activity_month >= months.month_start_date
 ),
 
 activity as (
@@ -74,12 +77,15 @@ activity as (
 final as (
     select
         cast(cohort_grid.cohort_month as date) as cohort_month,
-        cast(cohort_grid.months_since_first_purchase as {{ dbt.type_int() }}) as months_since_first_purchase,
+        cast(cohort_grid.months_since_first_purchase as {{ dbt.type_int() }})
+            as months_since_first_purchase,
         cast(cohort_grid.activity_month as date) as activity_month,
         cast(cohort_grid.cohort_size as {{ dbt.type_int() }}) as cohort_size,
         cast(coalesce(activity.active_customers, 0) as {{ dbt.type_int() }}) as active_customers,
         cast(
-            {{ divide_rounded('coalesce(activity.active_customers, 0)', 'cohort_grid.cohort_size', 4) }}
+            {{ divide_rounded(
+                'coalesce(activity.active_customers, 0)', 'cohort_grid.cohort_size', 4
+            ) }}
             as {{ type_ratio() }}
         ) as retention_rate
     from cohort_grid

@@ -22,8 +22,10 @@ customer_totals as (
         customer_id,
         min(cast(sold_at as date)) as first_purchase_date,
         max(cast(sold_at as date)) as last_purchase_date,
-        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end) as purchase_count,
-        sum(case when {{ is_true('is_return') }} then -1 * quantity else 0 end) as quantity_returned,
+        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end)
+            as purchase_count,
+        sum(case when {{ is_true('is_return') }} then -1 * quantity else 0 end)
+            as quantity_returned,
         sum(net_amount) as net_revenue,
         sum(case when channel = 'store' then net_amount else 0 end) as store_net_revenue,
         sum(case when channel = 'online' then net_amount else 0 end) as online_net_revenue,
@@ -36,8 +38,15 @@ paced as (
     select
         customer_totals.*,
         as_of.as_of_date,
-        cast({{ dbt.datediff('customer_totals.first_purchase_date', 'as_of.as_of_date', 'day') }} as {{ dbt.type_int() }}) as customer_age_days,
-        cast({{ dbt.datediff('customer_totals.first_purchase_date', 'as_of.as_of_date', 'month') }} + 1 as {{ dbt.type_int() }}) as active_months
+        cast(
+            {{ dbt.datediff('customer_totals.first_purchase_date', 'as_of.as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as customer_age_days,
+        cast(
+            {{ dbt.datediff(
+                'customer_totals.first_purchase_date', 'as_of.as_of_date', 'month'
+            ) }} + 1 as {{ dbt.type_int() }}
+        ) as active_months
     from customer_totals
     cross join as_of
 ),
@@ -46,7 +55,8 @@ valued as (
     select
         paced.*,
         coalesce({{ divide_rounded('net_revenue', 'purchase_count') }}, 0) as average_order_value,
-        {{ divide_rounded('net_revenue * ' ~ var('clv_projection_months'), 'active_months') }} as projected_revenue,
+        {{ divide_rounded('net_revenue * ' ~ var('clv_projection_months'), 'active_months') }}
+            as projected_revenue,
         {{ divide_rounded('net_revenue', 'active_months') }} as average_monthly_revenue
     from paced
 ),
@@ -68,7 +78,8 @@ final as (
         cast(average_order_value as {{ type_amount() }}) as average_order_value,
         cast(average_monthly_revenue as {{ type_amount() }}) as average_monthly_revenue,
         cast(projected_revenue as {{ type_amount() }}) as projected_revenue,
-        cast(net_revenue + cast(projected_revenue as {{ type_amount() }}) as {{ type_amount() }}) as customer_lifetime_value
+        cast(net_revenue + cast(projected_revenue as {{ type_amount() }}) as {{ type_amount() }})
+            as customer_lifetime_value
     from valued
 )
 

@@ -21,8 +21,10 @@ customer_totals as (
     select
         customer_id,
         min(cast(sold_at as date)) as first_purchase_date,
-        max(case when not {{ is_true('is_return') }} then cast(sold_at as date) end) as last_purchase_date,
-        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end) as frequency,
+        max(case when not {{ is_true('is_return') }} then cast(sold_at as date) end)
+            as last_purchase_date,
+        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end)
+            as frequency,
         sum(net_amount) as monetary_value
     from sales
     group by customer_id
@@ -34,7 +36,10 @@ purchasers as (
         as_of.as_of_date,
         customer_totals.first_purchase_date,
         customer_totals.last_purchase_date,
-        cast({{ dbt.datediff('customer_totals.last_purchase_date', 'as_of.as_of_date', 'day') }} as {{ dbt.type_int() }}) as recency_days,
+        cast(
+            {{ dbt.datediff('customer_totals.last_purchase_date', 'as_of.as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as recency_days,
         customer_totals.frequency,
         customer_totals.monetary_value
     from customer_totals
@@ -45,9 +50,11 @@ purchasers as (
 scored as (
     select
         purchasers.*,
-        ntile(5) over (order by recency_days desc, customer_id) as recency_score,
-        ntile(5) over (order by frequency, customer_id) as frequency_score,
-        ntile(5) over (order by monetary_value, customer_id) as monetary_score
+        ntile(5)
+            over (order by purchasers.recency_days desc, purchasers.customer_id asc)
+            as recency_score,
+        ntile(5) over (order by purchasers.frequency, purchasers.customer_id) as frequency_score,
+        ntile(5) over (order by purchasers.monetary_value, purchasers.customer_id) as monetary_score
     from purchasers
 ),
 
@@ -55,14 +62,18 @@ segmented as (
     select
         scored.*,
         case
-            when recency_score >= 4 and frequency_score >= 4 and monetary_score >= 4 then 'Champions'
-            when recency_score >= 3 and frequency_score >= 4 then 'Loyal Customers'
-            when recency_score >= 4 and frequency_score = 1 then 'New Customers'
-            when recency_score >= 4 then 'Potential Loyalists'
-            when recency_score <= 2 and frequency_score >= 4 then 'Cannot Lose Them'
-            when recency_score <= 2 and frequency_score = 3 then 'At Risk'
-            when recency_score = 1 and frequency_score = 1 then 'Lost'
-            when recency_score <= 2 then 'Hibernating'
+            when
+                scored.recency_score >= 4
+                and scored.frequency_score >= 4
+                and scored.monetary_score >= 4
+                then 'Champions'
+            when scored.recency_score >= 3 and scored.frequency_score >= 4 then 'Loyal Customers'
+            when scored.recency_score >= 4 and scored.frequency_score = 1 then 'New Customers'
+            when scored.recency_score >= 4 then 'Potential Loyalists'
+            when scored.recency_score <= 2 and scored.frequency_score >= 4 then 'Cannot Lose Them'
+            when scored.recency_score <= 2 and scored.frequency_score = 3 then 'At Risk'
+            when scored.recency_score = 1 and scored.frequency_score = 1 then 'Lost'
+            when scored.recency_score <= 2 then 'Hibernating'
             else 'Needs Attention'
         end as rfm_segment
     from scored

@@ -62,12 +62,14 @@ monthly as (
         count(distinct sales_document_id) as transaction_count,
         count(distinct customer_id) as customer_count,
         sum(case when {{ is_true('is_return') }} then 0 else quantity end) as quantity_sold,
-        sum(case when {{ is_true('is_return') }} then -1 * quantity else 0 end) as quantity_returned,
+        sum(case when {{ is_true('is_return') }} then -1 * quantity else 0 end)
+            as quantity_returned,
         sum(quantity) as net_quantity,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_amount,
-        sum(case when {{ is_true('is_return') }} then -1 * net_amount else 0 end) as returned_amount,
+        sum(case when {{ is_true('is_return') }} then -1 * net_amount else 0 end)
+            as returned_amount,
         sum(cost_amount) as cost_amount
     from sales_with_attributes
     group by

@@ -24,8 +24,8 @@ ranked as (
     select
         typed.*,
         row_number() over (
-            partition by customer_id
-            order by deleted_at desc, _loaded_at desc, _dlt_load_id desc
+            partition by typed.customer_id
+            order by typed.deleted_at desc, typed._loaded_at desc, typed._dlt_load_id desc
         ) as version_rank
     from typed
 ),
@@ -34,13 +34,13 @@ classified as (
     select
         ranked.*,
         case
-            when customer_id is null or deleted_at is null then 'quarantined'
-            when version_rank > 1 then 'duplicate'
+            when ranked.customer_id is null or ranked.deleted_at is null then 'quarantined'
+            when ranked.version_rank > 1 then 'duplicate'
             else 'valid'
         end as row_status,
         case
-            when customer_id is null then 'null_key'
-            when deleted_at is null then 'unparseable_date'
+            when ranked.customer_id is null then 'null_key'
+            when ranked.deleted_at is null then 'unparseable_date'
         end as quarantine_rule
     from ranked
 )

@@ -18,12 +18,12 @@ deletions as (
 typed as (
     select
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        {{ title_case('first_name') }} as first_name,
-        {{ title_case('last_name') }} as last_name,
+        {{ title_case('first_name') }} as first_name,  -- noqa: PRS
+        {{ title_case('last_name') }} as last_name,  -- noqa: PRS
         {{ normalize_email('email') }} as email,
         {{ clean_text('phone') }} as phone_raw,
         {{ clean_text('address_line') }} as address_line,
-        {{ title_case('city') }} as city,
+        {{ title_case('city') }} as city,  -- noqa: PRS
         upper({{ clean_text('postal_code') }}) as postal_code,
         {{ clean_text('country') }} as country_raw,
         {{ country_lookup_key('country') }} as country_lookup_key,
@@ -31,8 +31,14 @@ typed as (
         cast(marketing_opt_in as {{ dbt.type_boolean() }}) as is_marketing_opt_in,
         {{ to_utc_timestamp('created_at') }} as created_at,
         {{ to_utc_timestamp('updated_at') }} as updated_at,
-        coalesce(cast(is_deleted as {{ dbt.type_boolean() }}), {{ boolean_literal(false) }}) as is_deleted,
-        lower({{ clean_text(column_if_exists(source('bronze_crm', 'customers'), 'preferred_channel', dbt.type_string())) }}) as preferred_channel,
+        coalesce(
+            cast(is_deleted as {{ dbt.type_boolean() }}), {{ boolean_literal(false) }}
+        ) as is_deleted,
+        lower(
+            {{ clean_text(column_if_exists(
+                source('bronze_crm', 'customers'), 'preferred_channel', dbt.type_string()
+            )) }}
+        ) as preferred_channel,
         _dlt_load_id,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
     from customers
@@ -42,8 +48,8 @@ ranked as (
     select
         typed.*,
         row_number() over (
-            partition by customer_id
-            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+            partition by typed.customer_id
+            order by typed.updated_at desc, typed._loaded_at desc, typed._dlt_load_id desc
         ) as version_rank
     from typed
 ),

@@ -34,8 +34,8 @@ ranked as (
     select
         typed.*,
         row_number() over (
-            partition by order_line_id
-            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+            partition by typed.order_line_id
+            order by typed.updated_at desc, typed._loaded_at desc, typed._dlt_load_id desc
         ) as version_rank
     from typed
 ),
@@ -61,9 +61,9 @@ classified as (
     select
         with_rule.*,
         case
-            when quarantine_rule = 'null_key' then 'quarantined'
-            when version_rank > 1 then 'duplicate'
-            when quarantine_rule is not null then 'quarantined'
+            when with_rule.quarantine_rule = 'null_key' then 'quarantined'
+            when with_rule.version_rank > 1 then 'duplicate'
+            when with_rule.quarantine_rule is not null then 'quarantined'
             else 'valid'
         end as row_status
     from with_rule

@@ -23,8 +23,8 @@ ranked as (
     select
         typed.*,
         row_number() over (
-            partition by order_id
-            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+            partition by typed.order_id
+            order by typed.updated_at desc, typed._loaded_at desc, typed._dlt_load_id desc
         ) as version_rank
     from typed
 ),
@@ -33,14 +33,14 @@ classified as (
     select
         ranked.*,
         case
-            when order_id is null then 'quarantined'
-            when ordered_at is null then 'quarantined'
-            when version_rank > 1 then 'duplicate'
+            when ranked.order_id is null then 'quarantined'
+            when ranked.ordered_at is null then 'quarantined'
+            when ranked.version_rank > 1 then 'duplicate'
             else 'valid'
         end as row_status,
         case
-            when order_id is null then 'null_key'
-            when ordered_at is null then 'unparseable_date'
+            when ranked.order_id is null then 'null_key'
+            when ranked.ordered_at is null then 'unparseable_date'
         end as quarantine_rule
     from ranked
 )

@@ -27,8 +27,8 @@ ranked as (
     select
         typed.*,
         row_number() over (
-            partition by product_id
-            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+            partition by typed.product_id
+            order by typed.updated_at desc, typed._loaded_at desc, typed._dlt_load_id desc
         ) as version_rank
     from typed
 ),
@@ -37,14 +37,14 @@ classified as (
     select
         ranked.*,
         case
-            when product_id is null or sku is null then 'quarantined'
-            when list_price < 0 or unit_cost < 0 then 'quarantined'
-            when version_rank > 1 then 'duplicate'
+            when ranked.product_id is null or ranked.sku is null then 'quarantined'
+            when ranked.list_price < 0 or ranked.unit_cost < 0 then 'quarantined'
+            when ranked.version_rank > 1 then 'duplicate'
             else 'valid'
         end as row_status,
         case
-            when product_id is null or sku is null then 'null_key'
-            when list_price < 0 or unit_cost < 0 then 'impossible_amount'
+            when ranked.product_id is null or ranked.sku is null then 'null_key'
+            when ranked.list_price < 0 or ranked.unit_cost < 0 then 'impossible_amount'
         end as quarantine_rule
     from ranked
 )

@@ -13,7 +13,7 @@ typed as (
         {{ clean_text('store_name') }} as store_name,
         lower({{ clean_text('store_type') }}) as store_type,
         {{ clean_text('region') }} as region,
-        {{ title_case('city') }} as city,
+        {{ title_case('city') }} as city,  -- noqa: PRS
         {{ country_lookup_key('country') }} as country_lookup_key,
         cast(opened_on as date) as opened_on,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
@@ -26,8 +26,8 @@ ranked as (
     select
         typed.*,
         row_number() over (
-            partition by store_id
-            order by updated_at desc, _loaded_at desc, _dlt_load_id desc
+            partition by typed.store_id
+            order by typed.updated_at desc, typed._loaded_at desc, typed._dlt_load_id desc
         ) as version_rank
     from typed
 ),
@@ -36,12 +36,12 @@ classified as (
     select
         ranked.*,
         case
-            when store_id is null or store_code is null then 'quarantined'
-            when version_rank > 1 then 'duplicate'
+            when ranked.store_id is null or ranked.store_code is null then 'quarantined'
+            when ranked.version_rank > 1 then 'duplicate'
             else 'valid'
         end as row_status,
         case
-            when store_id is null or store_code is null then 'null_key'
+            when ranked.store_id is null or ranked.store_code is null then 'null_key'
         end as quarantine_rule
     from ranked
 )

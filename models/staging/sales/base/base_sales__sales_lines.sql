@@ -30,7 +30,10 @@ parsed as (
         {{ parse_integer('quantity') }} as quantity,
         {{ parse_amount('unit_price') }} as unit_price,
         {{ clean_text('unit_price') }} as unit_price_raw,
-        coalesce({{ parse_amount('discount_amount') }}, case when {{ clean_text('discount_amount') }} is null then 0 end) as discount_amount,
+        coalesce(
+            {{ parse_amount('discount_amount') }},
+            case when {{ clean_text('discount_amount') }} is null then 0 end
+        ) as discount_amount,
         {{ clean_text('sold_at') }} as sold_at_raw,
         {{ parse_timestamp('sold_at') }} as sold_at,
         lower({{ clean_text('payment_method') }}) as payment_method,
@@ -45,8 +48,8 @@ ranked as (
     select
         parsed.*,
         row_number() over (
-            partition by transaction_id, line_number_raw
-            order by _loaded_at, _dlt_load_id, _source_file, _source_row
+            partition by parsed.transaction_id, parsed.line_number_raw
+            order by parsed._loaded_at, parsed._dlt_load_id, parsed._source_file, parsed._source_row
         ) as delivery_rank
     from parsed
 ),
@@ -75,9 +78,9 @@ classified as (
     select
         with_rule.*,
         case
-            when quarantine_rule = 'null_key' then 'quarantined'
-            when delivery_rank > 1 then 'duplicate'
-            when quarantine_rule is not null then 'quarantined'
+            when with_rule.quarantine_rule = 'null_key' then 'quarantined'
+            when with_rule.delivery_rank > 1 then 'duplicate'
+            when with_rule.quarantine_rule is not null then 'quarantined'
             else 'valid'
         end as row_status
     from with_rule
