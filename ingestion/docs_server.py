@@ -12,10 +12,11 @@ import argparse
 import functools
 import signal
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from ingestion.httpd import BackgroundServer, LocalHTTPServer
 
 DEFAULT_PORT = 8080
 DEFAULT_TARGET_DIR = "target"
@@ -37,9 +38,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return
 
 
-class DocsHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class DocsHTTPServer(LocalHTTPServer):
     def __init__(self, target_dir: Path, host: str = "127.0.0.1",
                  port: int = DEFAULT_PORT) -> None:
         missing = missing_site_files(target_dir)
@@ -54,29 +53,18 @@ class DocsHTTPServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"{self.base_url}/"
 
 
-class RunningDocsServer:
+class RunningDocsServer(BackgroundServer[DocsHTTPServer]):
     """The docs server in a background thread, for tests and scripts; stopped on exit."""
 
     def __init__(self, target_dir: Path, port: int = 0) -> None:
-        self.server = DocsHTTPServer(target_dir, port=port)
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(DocsHTTPServer(target_dir, port=port))
 
     @property
     def url(self) -> str:
         return self.server.url
-
-    def __enter__(self) -> RunningDocsServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.demo import crm_data
+from ingestion.httpd import BackgroundServer, LocalHTTPServer
 
 DEFAULT_PAGE_SIZE = 1_000
 MAX_PAGE_SIZE = 5_000
@@ -104,35 +105,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"data": data, "page": page, "total_records": total, "next": next_url})
 
 
-class CrmHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class CrmHTTPServer(LocalHTTPServer):
     def __init__(self, crm_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
         self.store = CrmStore(crm_dir)
 
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
 
-
-class RunningCrmServer:
-    """Start the CRM stand-in in a background thread; stop it on exit."""
+class RunningCrmServer(BackgroundServer[CrmHTTPServer]):
+    """The CRM stand-in in a background thread, stopped on exit."""
 
     def __init__(self, crm_dir: Path, port: int = 0) -> None:
-        self.server = CrmHTTPServer(crm_dir, port=port)
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def __enter__(self) -> RunningCrmServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(CrmHTTPServer(crm_dir, port=port))
