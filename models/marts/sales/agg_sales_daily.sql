@@ -5,39 +5,8 @@
 
 with
 
-sales as (
-    select * from {{ ref('fct_sales') }}
-),
-
-dim_product as (
-    select * from {{ ref('dim_product') }}
-),
-
-dim_store as (
-    select * from {{ ref('dim_store') }}
-),
-
 sales_with_attributes as (
-    select
-        sales.date_key,
-        cast(sales.sold_at as date) as sale_date,
-        dim_store.store_id,
-        dim_store.store_code,
-        dim_product.product_category,
-        sales.channel,
-        sales.sales_document_id,
-        sales.customer_id,
-        sales.quantity,
-        sales.gross_amount,
-        sales.discount_amount,
-        sales.net_amount,
-        sales.cost_amount,
-        sales.is_return
-    from sales
-    inner join dim_product
-        on sales.product_key = dim_product.product_key
-    inner join dim_store
-        on sales.store_key = dim_store.store_key
+    select * from {{ ref('int_sales_lines_enriched') }}
 ),
 
 daily as (
