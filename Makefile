@@ -15,7 +15,7 @@ export DO_NOT_TRACK ?= 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 
 .PHONY: demo test install install-all install-portability parse airflow bench docs lint lint-python lint-sql lint-dbt fix-sql \
-	hooks browser clean help
+	hooks system-packages clean help
 
 help:
 	@echo "make demo   - set up, generate demo data, ingest, dbt build + test, docs, summary (DuckDB)"
@@ -68,7 +68,7 @@ demo: $(VENV)/.core
 parse: $(VENV)/.all
 	$(BIN)/dbt parse --profiles-dir . --project-dir .
 
-test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed browser
+test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed system-packages
 	RETAIL_PORTABILITY_BIN=$(abspath $(PORTABILITY_BIN)) $(BIN)/python -m pytest
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
@@ -111,29 +111,50 @@ fix-sql: $(VENV)/.all
 hooks: $(VENV)/.all
 	$(BIN)/pre-commit install
 
-# Debian's Chromium for the docs-site test (Playwright drives it; no browser download).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the docs-site browser test"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+# System packages the tests need, from Debian: Chromium for the docs-site test (Playwright drives
+# it; no browser download), the ODBC driver manager that dbt-synapse's pyodbc loads, and a Java
+# runtime for the local Spark session.
+SYSTEM_PACKAGES_MISSING = $$( command -v chromium >/dev/null 2>&1 || echo chromium; \
+	ldconfig -p 2>/dev/null | grep -q 'libodbc.so.2' || echo libodbc2; \
+	command -v java >/dev/null 2>&1 || echo openjdk-17-jre-headless )
+
+system-packages:
+	@missing="$(SYSTEM_PACKAGES_MISSING)"; missing=$$(echo $$missing); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages the tests need: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	fi
 
 # Airflow locally: the DAG reads the manifest `dbt parse` writes ahead of time. Paths are
 # absolute because cosmos runs dbt from a temporary copy of the project.
 # standalone starts its components as `airflow …` subprocesses: the venv must be on PATH.
-AIRFLOW_ENV = PATH=$(abspath $(BIN)):$$PATH AIRFLOW_HOME=$(CURDIR)/.airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
+# The UI listens on 127.0.0.1 only and asks for a login (user `admin`, password generated into
+# .airflow/simple_auth_manager_passwords.json.generated); AIRFLOW_HOST=0.0.0.0 exposes it on
+# purpose. Parallelism is sized for a laptop.
+AIRFLOW_HOST ?= 127.0.0.1
+AIRFLOW_PORT ?= 8080
+AIRFLOW_PARALLELISM ?= 4
+AIRFLOW_HOME ?= $(CURDIR)/.airflow
+AIRFLOW_ENV = PATH=$(abspath $(BIN)):$$PATH AIRFLOW_HOME=$(AIRFLOW_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
+	AIRFLOW__API__HOST=$(AIRFLOW_HOST) AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__PARALLELISM=$(AIRFLOW_PARALLELISM) \
+	AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=127.0.0.1 \
 	AIRFLOW__USAGE_DATA_COLLECTION__ENABLED=False GX_ANALYTICS_ENABLED=false \
 	PYTHONPATH=$(CURDIR) RETAIL_DBT_MANIFEST_PATH=$(CURDIR)/target/manifest.json \
 	RETAIL_DBT_PROJECT_DIR=$(CURDIR) \
 	RETAIL_DUCKDB_PATH=$(CURDIR)/warehouse/retail.duckdb RETAIL_DEMO_DIR=$(CURDIR)/data/demo \
-	RETAIL_DLT_PIPELINES_DIR=$(CURDIR)/warehouse/.dlt
+	RETAIL_DLT_PIPELINES_DIR=$(CURDIR)/warehouse/.dlt \
+	AIRFLOW__API_AUTH__JWT_SECRET_CMD="cat $(AIRFLOW_HOME)/jwt_secret"
 
 airflow: parse
 	@test -f data/demo/state.json || $(BIN)/python -m ingestion generate --scale $(SCALE) --seed $(SEED)
+	@mkdir -p $(AIRFLOW_HOME) && test -s $(AIRFLOW_HOME)/jwt_secret || (umask 077 && \
+		$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $(AIRFLOW_HOME)/jwt_secret)
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set retail_duckdb 1 "one writer on the DuckDB warehouse"
-	@echo "Airflow UI on http://localhost:8080 (admin, no password); DAG: retail_medallion"
+	@echo "Airflow UI on http://$(AIRFLOW_HOST):$(AIRFLOW_PORT) (user admin; password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated); DAG: retail_medallion"
 	$(AIRFLOW_ENV) $(BIN)/airflow standalone
 
 clean:

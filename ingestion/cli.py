@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from dataclasses import asdict
 
 from ingestion.demo import generator
 from ingestion.demo.crm_server import CrmHTTPServer
 from ingestion.destinations import DESTINATIONS
+from ingestion.errors import UserError
 from ingestion.ingest import SOURCES, format_summary, ingest_source
 from ingestion.quickstart import run_quickstart
 from ingestion.settings import load_paths
@@ -20,11 +22,22 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+def _say_error(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ingestion", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback when something fails")
+    parser = argparse.ArgumentParser(prog="python -m ingestion", description=__doc__,
+                                     parents=[common])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    gen = commands.add_parser("generate", help="create day 0 of the demo sources")
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, parents=[common])
+
+    gen = add("generate", "create day 0 of the demo sources")
     gen.add_argument("--scale", type=float, default=1.0,
                      help="1 = 10k customers, ~200k sales lines")
     gen.add_argument("--seed", type=int, default=42)
@@ -33,54 +46,77 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--drift-day", type=int, default=2,
                      help="day from which the CRM sends a new field")
 
-    adv = commands.add_parser("advance", help="apply daily increments to all sources")
+    adv = add("advance", "apply daily increments to all sources")
     adv.add_argument("--days", type=int, default=1)
 
-    ing = commands.add_parser("ingest", help="load what is new into bronze")
+    ing = add("ingest", "load what is new into bronze")
     ing.add_argument("--source", choices=(*SOURCES, "all"), default="all")
     ing.add_argument("--destination", choices=DESTINATIONS, default="duckdb")
     ing.add_argument("--report", help="also write the summary as JSON to this file")
 
-    demo = commands.add_parser("demo", help="generate, ingest, build, test and document")
+    demo = add("demo", "generate, ingest, build, test and document")
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--days", type=int, default=2, help="daily increments after day 0")
 
-    srv = commands.add_parser("serve-crm", help="serve the demo CRM API until interrupted")
+    srv = add("serve-crm", "serve the demo CRM API until interrupted")
     srv.add_argument("--port", type=int, default=8765)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _ingest(args: argparse.Namespace) -> None:
     paths = load_paths()
+    started = time.perf_counter()
+    names = SOURCES if args.source == "all" else (args.source,)
+    reports = [ingest_source(name, args.destination, paths, _say) for name in names]
+    _say(format_summary(reports))
+    _say(f"bronze written to {args.destination}"
+         + (f" ({paths.duckdb_path})" if args.destination == "duckdb" else "")
+         + f" in {time.perf_counter() - started:.1f} s")
+    if args.report:
+        with open(args.report, "w") as handle:
+            json.dump([asdict(r) | {"rows_per_second": r.rows_per_second}
+                       for r in reports], handle, indent=2)
+
+
+def _serve_crm(args: argparse.Namespace) -> None:
+    server = CrmHTTPServer(load_paths().crm_dir, port=args.port)
+    _say(f"CRM API on {server.base_url}/api/v1/customers (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "generate":
-        generator.generate(paths, args.scale, args.seed, args.history_days, args.start_date,
-                           args.drift_day, progress=_say)
+        generator.generate(load_paths(), args.scale, args.seed, args.history_days,
+                           args.start_date, args.drift_day, progress=_say)
     elif args.command == "advance":
+        paths = load_paths()
+        if not paths.state_path.exists():
+            raise UserError(f"no demo data in {paths.demo_dir} (run `python -m ingestion "
+                            "generate` first or set RETAIL_DEMO_DIR)")
         state = generator.advance(paths, args.days, progress=_say)
         _say(f"demo is now at day {state.day} ({state.business_date()})")
     elif args.command == "ingest":
-        started = time.perf_counter()
-        names = SOURCES if args.source == "all" else (args.source,)
-        reports = [ingest_source(name, args.destination, paths, _say) for name in names]
-        _say(format_summary(reports))
-        _say(f"bronze written to {args.destination}"
-             + (f" ({paths.duckdb_path})" if args.destination == "duckdb" else "")
-             + f" in {time.perf_counter() - started:.1f} s")
-        if args.report:
-            with open(args.report, "w") as handle:
-                json.dump([asdict(r) | {"rows_per_second": r.rows_per_second}
-                           for r in reports], handle, indent=2)
+        _ingest(args)
     elif args.command == "demo":
-        run_quickstart(paths, args.scale, args.seed, args.days, _say)
+        run_quickstart(load_paths(), args.scale, args.seed, args.days, _say)
     elif args.command == "serve-crm":
-        server = CrmHTTPServer(paths.crm_dir, port=args.port)
-        _say(f"CRM API on {server.base_url}/api/v1/customers (Ctrl-C to stop)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            server.server_close()
+        _serve_crm(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; a problem the user can fix is one line on stderr and exit code 2."""
+    args = _parser().parse_args(argv)
+    try:
+        _run(args)
+    except UserError as error:
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        _say_error(f"error: {error}")
+        return 2
     return 0
 
 

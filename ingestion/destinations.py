@@ -37,7 +37,9 @@ synapse (dedicated SQL pool through the Microsoft ODBC Driver 18 for SQL Server)
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from typing import Any
 
 import dlt
@@ -66,6 +68,41 @@ def make_destination(name: str, paths: Paths) -> Any:
     if name == "synapse":
         return synapse_destination()
     raise ValueError(f"unknown destination {name!r}; choose one of {', '.join(DESTINATIONS)}")
+
+
+def destination_identity(name: str, paths: Paths) -> str:
+    """Which warehouse a destination is: the DuckDB file, or the server and database."""
+    if name == "duckdb":
+        return f"duckdb:{paths.duckdb_path.expanduser().resolve()}"
+    if name == "postgres":
+        pg = postgres_settings()
+        return f"postgres:{pg.host}:{pg.port}/{pg.database}"
+    if name == "databricks":
+        return (f"databricks:{_env('RETAIL_DATABRICKS_HOST', '')}/"
+                f"{_env('RETAIL_DATABRICKS_CATALOG', 'retail')}")
+    if name == "synapse":
+        return (f"synapse:{_env('RETAIL_SYNAPSE_SERVER', '')}:"
+                f"{_env('RETAIL_SYNAPSE_PORT', '1433')}/"
+                f"{_env('RETAIL_SYNAPSE_DATABASE', 'retail')}")
+    raise ValueError(f"unknown destination {name!r}; choose one of {', '.join(DESTINATIONS)}")
+
+
+def state_folder_name(name: str, paths: Paths) -> str:
+    """A readable, short folder name unique to one warehouse: ``duckdb-retail-1a2b3c4d``.
+
+    dlt keeps its cursors and file lists in a working folder; one folder per warehouse means
+    a new warehouse gets a full initial load and switching back continues incrementally.
+    """
+    identity = destination_identity(name, paths)
+    if name == "duckdb":
+        label = paths.duckdb_path.stem
+    elif name == "postgres":
+        label = postgres_settings().database
+    else:
+        label = identity.rsplit("/", 1)[-1]
+    readable = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40] or "warehouse"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
+    return f"{name}-{readable}-{digest}"
 
 
 def make_staging(name: str) -> Any | None:

@@ -6,13 +6,16 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from ingestion.crm import crm_source
+from ingestion.crm import crm_session, crm_source
 from ingestion.demo.crm_server import RunningCrmServer
-from ingestion.destinations import make_destination, make_staging
+from ingestion.destinations import make_destination, make_staging, state_folder_name
 from ingestion.erp import erp_source
+from ingestion.errors import UserError
+from ingestion.lookback import BronzeVersions
 from ingestion.pipeline import Progress, SourceReport, run_source
 from ingestion.sales import sales_source
-from ingestion.settings import Paths, erp_url
+from ingestion.settings import Paths, crm_http_settings, erp_lookback_minutes, erp_url
+from ingestion.source_errors import explain_failure
 
 SOURCES = ("crm", "erp", "sales")
 DATASETS = {"crm": "bronze_crm", "erp": "bronze_erp", "sales": "bronze_sales"}
@@ -26,9 +29,9 @@ def crm_base_url(paths: Paths) -> Iterator[str]:
         yield configured
         return
     if not paths.crm_dir.exists():
-        raise FileNotFoundError(
-            f"no CRM data in {paths.crm_dir}: run `python -m ingestion generate` first "
-            "or set RETAIL_CRM_URL"
+        raise UserError(
+            f"no demo CRM data in {paths.crm_dir} (run `python -m ingestion generate` first "
+            "or set RETAIL_CRM_URL)"
         )
     with RunningCrmServer(paths.crm_dir) as server:
         yield server.base_url
@@ -39,29 +42,55 @@ def sales_bucket_url(paths: Paths) -> str:
     if configured:
         return configured
     if not paths.landing_dir.exists():
-        raise FileNotFoundError(
-            f"no sales landing folder at {paths.landing_dir}: run `python -m ingestion "
-            "generate` first or set RETAIL_SALES_BUCKET_URL"
+        raise UserError(
+            f"no demo sales landing folder at {paths.landing_dir} (run `python -m ingestion "
+            "generate` first or set RETAIL_SALES_BUCKET_URL)"
         )
     return paths.landing_dir.resolve().as_uri()
 
 
+def erp_source_url(paths: Paths) -> str:
+    """The configured ERP, or the demo's SQLite file, which must have been generated."""
+    if not os.environ.get("RETAIL_ERP_URL") and not paths.erp_sqlite_path.exists():
+        raise UserError(
+            f"no demo ERP database at {paths.erp_sqlite_path} (run `python -m ingestion "
+            "generate` first or set RETAIL_ERP_URL)"
+        )
+    return erp_url(paths)
+
+
 def ingest_source(name: str, destination_name: str, paths: Paths,
                   progress: Progress) -> SourceReport:
+    """Land what is new in one source in its bronze dataset of the given warehouse."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
     destination = make_destination(destination_name, paths)
     staging = make_staging(destination_name)
+    pipelines_dir = paths.pipelines_dir / state_folder_name(destination_name, paths)
     dataset = DATASETS[name]
-    if name == "crm":
-        with crm_base_url(paths) as url:
-            return run_source(name, crm_source(url), destination, dataset, paths, progress,
-                              staging)
-    if name == "erp":
-        return run_source(name, erp_source(erp_url(paths)), destination, dataset, paths,
-                          progress, staging)
-    if name == "sales":
+    versions = BronzeVersions()
+    try:
+        if name == "crm":
+            http = crm_http_settings()
+            with crm_base_url(paths) as url:
+                source = crm_source(url, lookback_minutes=erp_lookback_minutes(),
+                                    versions=versions, session=crm_session(http, progress))
+                return run_source(name, source, destination, dataset, pipelines_dir,
+                                  progress, staging, versions)
+        if name == "erp":
+            source = erp_source(erp_source_url(paths), lookback_minutes=erp_lookback_minutes(),
+                                versions=versions)
+            return run_source(name, source, destination, dataset, pipelines_dir, progress,
+                              staging, versions)
         return run_source(name, sales_source(sales_bucket_url(paths)), destination, dataset,
-                          paths, progress, staging)
-    raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
+                          pipelines_dir, progress, staging)
+    except UserError:
+        raise
+    except Exception as error:
+        explained = explain_failure(error, name, destination_name)
+        if explained is None:
+            raise
+        raise explained from error
 
 
 def format_summary(reports: list[SourceReport]) -> str:
@@ -78,4 +107,19 @@ def format_summary(reports: list[SourceReport]) -> str:
     rate = total_rows / total_seconds if total_seconds else 0.0
     lines.append(f"{'total':<8} {total_rows:>12,} rows {total_seconds:>8.1f} s "
                  f"{rate:>12,.0f} rows/s")
-    return "\n".join(lines)
+    return "\n".join(lines + _notes(reports))
+
+
+def _notes(reports: list[SourceReport]) -> list[str]:
+    """What the row counts do not show: re-read rows, restored cursors, type conflicts."""
+    notes = []
+    for report in reports:
+        if report.reread_rows:
+            notes.append(f"{report.source}: {report.reread_rows:,} rows re-read in the "
+                         "look-back window were already in bronze (not loaded again)")
+        if report.restored_state:
+            notes.append(f"{report.source}: cursors restored from the warehouse")
+        for change in report.type_conflicts:
+            notes.append(f"type conflict: {report.dataset}.{change.table}: values that do not "
+                         f"fit their column landed in {change.column} ({change.data_type})")
+    return notes

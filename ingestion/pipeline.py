@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import dlt
@@ -13,7 +14,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.sources import DltSource
 
-from ingestion.settings import Paths
+from ingestion.lookback import BronzeVersions
 
 Progress = Callable[[str], None]
 
@@ -33,6 +34,8 @@ class SourceReport:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     resumed_rows: int = 0
+    reread_rows: int = 0  # re-read in the look-back window, already in bronze: not loaded
+    restored_state: bool = False  # cursors restored from the warehouse (no local state)
     schema_changes: list[SchemaChange] = field(default_factory=list)
     load_ids: list[str] = field(default_factory=list)
 
@@ -43,6 +46,10 @@ class SourceReport:
     @property
     def rows_per_second(self) -> float:
         return self.total_rows / self.seconds if self.seconds else 0.0
+
+    @property
+    def type_conflicts(self) -> list[SchemaChange]:
+        return [change for change in self.schema_changes if change.type_conflict]
 
 
 def _columns_by_table(pipeline: dlt.Pipeline) -> dict[str, dict[str, str]]:
@@ -103,28 +110,51 @@ def _load_ids(info: LoadInfo) -> list[str]:
     return list(info.loads_ids)
 
 
+def _complete_interrupted_load(name: str, pipeline: dlt.Pipeline, report: SourceReport,
+                               progress: Progress) -> None:
+    progress(f"{name}: completing an interrupted load first")
+    pipeline.normalize()
+    resumed_ids = _load_ids(pipeline.load())
+    report.load_ids += resumed_ids
+    for table, count in _rows_in_loads(pipeline, resumed_ids).items():
+        report.rows[table] = report.rows.get(table, 0) + count
+    report.resumed_rows = sum(report.rows.values())
+    progress(f"{name}: {report.resumed_rows:,} rows of the interrupted load landed")
+
+
+def _sync_with_warehouse(name: str, pipeline: dlt.Pipeline, report: SourceReport,
+                         progress: Progress) -> None:
+    """Take the cursors the warehouse holds when they are newer than the local ones.
+
+    The working folder belongs to one warehouse; when it is missing (a new machine, a wiped
+    folder) the state dlt stored in the warehouse with every load is restored, and a
+    warehouse without any state gets a full initial load.
+    """
+    version_before = pipeline.state.get("_state_version", 0)
+    pipeline.sync_destination()
+    report.restored_state = pipeline.state.get("_state_version", 0) > version_before
+    if report.restored_state:
+        progress(f"{name}: cursors restored from the warehouse")
+
+
 def run_source(
-    name: str, source: DltSource, destination: Any, dataset: str, paths: Paths,
-    progress: Progress, staging: Any | None = None,
+    name: str, source: DltSource, destination: Any, dataset: str, pipelines_dir: Path,
+    progress: Progress, staging: Any | None = None, versions: BronzeVersions | None = None,
 ) -> SourceReport:
+    """Load ``source`` into ``dataset``; ``pipelines_dir`` is the warehouse's own state folder."""
     started = time.perf_counter()
     report = SourceReport(source=name, dataset=dataset)
-    paths.pipelines_dir.mkdir(parents=True, exist_ok=True)
-    # one pipeline (and so one set of cursors) per source and destination
+    pipelines_dir.mkdir(parents=True, exist_ok=True)
     pipeline = dlt.pipeline(
         pipeline_name=f"retail_{name}_{destination.destination_name}",
         destination=destination, staging=staging, dataset_name=dataset,
-        pipelines_dir=str(paths.pipelines_dir),
+        pipelines_dir=str(pipelines_dir),
     )
     if pipeline.has_pending_data:
-        progress(f"{name}: completing an interrupted load first")
-        pipeline.normalize()
-        resumed_ids = _load_ids(pipeline.load())
-        report.load_ids += resumed_ids
-        for table, count in _rows_in_loads(pipeline, resumed_ids).items():
-            report.rows[table] = report.rows.get(table, 0) + count
-        report.resumed_rows = sum(report.rows.values())
-        progress(f"{name}: {report.resumed_rows:,} rows of the interrupted load landed")
+        _complete_interrupted_load(name, pipeline, report, progress)
+    _sync_with_warehouse(name, pipeline, report, progress)
+    if versions is not None:
+        versions.bind(pipeline)
 
     before = _columns_by_table(pipeline)
     progress(f"{name}: extracting")
@@ -133,6 +163,10 @@ def run_source(
     new_rows = _user_rows(normalized.row_counts)
     progress(f"{name}: normalized {sum(new_rows.values()):,} rows "
              f"in {len(new_rows)} tables")
+    if versions is not None and versions.skipped_rows:
+        report.reread_rows = versions.skipped_rows
+        progress(f"{name}: {report.reread_rows:,} rows re-read in the look-back window "
+                 "were already in bronze (not loaded again)")
     pause = float(os.environ.get("RETAIL_INGEST_PAUSE_BEFORE_LOAD_S", "0"))
     if pause:  # lets fault-injection tests kill the process between normalize and load
         progress(f"{name}: pausing {pause:.0f} s before load")

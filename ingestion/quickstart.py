@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import duckdb
 
 from ingestion.dbt_runner import project_dir, run_dbt
 from ingestion.demo import generator
+from ingestion.destinations import state_folder_name
 from ingestion.ingest import SOURCES, ingest_source
 from ingestion.settings import Paths
 
@@ -31,6 +33,23 @@ class StepTimer:
 def _ingest_all(paths: Paths, say: Say) -> None:
     for name in SOURCES:
         ingest_source(name, "duckdb", paths, say)
+
+
+def reset_demo_warehouse(paths: Paths, say: Say) -> None:
+    """The demo starts over: new demo sources need a warehouse and load state to match.
+
+    `generate` rewrites the demo sources from day 0, so a warehouse (and the dlt state of
+    what was loaded into it) left by an earlier demo would describe other data.
+    """
+    load_state = paths.pipelines_dir / state_folder_name("duckdb", paths)
+    stale = [path for path in (paths.duckdb_path, paths.duckdb_path.with_name(
+        paths.duckdb_path.name + ".wal"), load_state) if path.exists()]
+    for path in stale:
+        say(f"starting over: removing {path}")
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def warehouse_tables(duckdb_path: Path) -> list[tuple[str, str, int]]:
@@ -58,6 +77,7 @@ def format_warehouse(tables: list[tuple[str, str, int]]) -> str:
 def run_quickstart(paths: Paths, scale: float, seed: int, days: int, say: Say) -> None:
     timer = StepTimer()
     started = time.perf_counter()
+    timer.run("start from an empty demo warehouse", lambda: reset_demo_warehouse(paths, say), say)
     timer.run(f"generate demo data (scale {scale}, seed {seed})",
               lambda: generator.generate(paths, scale, seed, progress=say), say)
     timer.run("ingest day 0 into bronze", lambda: _ingest_all(paths, say), say)

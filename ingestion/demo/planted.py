@@ -15,7 +15,7 @@ HANDLING: dict[str, str] = {
     "unparseable_quantity": "quarantine:unparseable_quantity",
     "unparseable_sold_at": "quarantine:unparseable_date",
     "negative_unit_price": "quarantine:impossible_amount",
-    "unknown_store": "quarantine:orphan_store",
+    "unknown_store": "unknown_member:store",
     "unknown_sku": "unknown_member:product",
     "unknown_customer": "unknown_member:customer",
     "negative_quantity": "quarantine:impossible_quantity",

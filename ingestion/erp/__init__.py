@@ -4,6 +4,10 @@ dlt's ``sql_database`` source with the pyarrow backend (Arrow batches, not Pytho
 incremental on ``updated_at`` and merged on each table's primary key, so bronze holds the
 latest version of every ERP row. Works against any SQLAlchemy URL: the demo's SQLite file,
 PostgreSQL (``postgresql+psycopg2://``) or MariaDB/MySQL (``mysql+pymysql://``).
+
+Each run re-reads ``lookback_minutes`` before the cursor, so a change stamped earlier than
+the cursor (clock skew, a transaction committing late) is still picked up; versions bronze
+already holds are dropped before the load (see ``ingestion.lookback``).
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from dlt.sources.sql_database import sql_database
 
 from ingestion.demo.erp_schema import PRIMARY_KEYS
 from ingestion.lineage import stamp_loaded_at
+from ingestion.lookback import BronzeVersions, lag_seconds
+
+CURSOR = "updated_at"
 
 
-def erp_source(url: str, chunk_size: int = 100_000) -> DltSource:
+def erp_source(url: str, lookback_minutes: int = 0, versions: BronzeVersions | None = None,
+               chunk_size: int = 100_000) -> DltSource:
     source = sql_database(
         credentials=url,
         table_names=list(PRIMARY_KEYS),
@@ -29,7 +37,9 @@ def erp_source(url: str, chunk_size: int = 100_000) -> DltSource:
         resource.apply_hints(
             primary_key=key,
             write_disposition="merge",
-            incremental=dlt.sources.incremental("updated_at"),
+            incremental=dlt.sources.incremental(CURSOR, lag=lag_seconds(lookback_minutes)),
         )
+        if versions is not None:
+            resource.add_step(versions.skip_held(table, key, CURSOR))
         resource.add_map(stamp_loaded_at())
     return source

@@ -2,11 +2,21 @@
 
 dlt's ``filesystem`` resource lists the files (a local folder, or ``az://`` / ``s3://`` when
 configured); a transformer reads each new file with Arrow, keeping every value as text exactly
-as delivered. The resource state remembers every file by name, size, modification time and
-content hash: an unchanged file is not read again, and a file whose content was already
-loaded (a re-delivery under the same or another name) adds no rows, only a
-``delivered_files`` row with ``status = 'duplicate'``. Lines that are not valid CSV records
-land in ``rejected_lines`` with the reason, so nothing is lost.
+as delivered. Every delivery (a file seen for the first time, or again with a new size or
+modification time) writes one ``delivered_files`` row, keyed by file name and dlt load:
+
+* ``loaded``: content not loaded before. A file name delivered again with new content is a
+  correction, loaded again; bronze keeps both versions, silver uses the newest.
+* ``duplicate``: identical bytes already loaded under any name (a re-sent export included);
+  no lines are added and ``duplicate_of`` names the first file with that content.
+* ``rejected``: the file cannot be read at all (its header line is not UTF-8 or too long, or
+  reading it failed); ``reason`` says why, a one-line warning names the file and the next
+  file is read as usual. Delivered again, fixed, it is loaded.
+
+Lines that cannot be loaded land in ``rejected_lines`` with their line number and reason, so
+nothing is lost and the rest of the file loads: records of the wrong width, lines that are not
+valid UTF-8 (shown backslash-escaped) and lines longer than ``RETAIL_SALES_MAX_LINE_BYTES``
+(default 65536 bytes; the first 1,000 characters are kept).
 
 Where the files land is ``RETAIL_SALES_BUCKET_URL``: unset, the demo landing folder; a path or
 ``file://`` URL, a local folder; ``az://<container>/<prefix>``, an Azure Blob Storage / ADLS

@@ -1,7 +1,9 @@
 {#-
     SCD2 integrity of a dimension, per natural key (the unknown member, key -1, aside):
     versions never overlap, follow each other without gaps (a version ends exactly where the
-    next one starts), and a key has exactly one current version unless the source deleted it.
+    next one starts; only a version ended by a deletion may leave a gap, until the key is
+    re-created), and a key has exactly one current version unless its latest version was
+    deleted.
     Returns the offending versions with the reason; the singular tests in tests/dbt call it.
 -#}
 {% macro scd2_window_failures(dimension, natural_key, deleted_flag=none) %}
@@ -33,7 +35,8 @@ window_errors as (
         case
             when valid_to <= valid_from then 'empty_or_inverted_window'
             when next_valid_from < valid_to then 'overlapping_windows'
-            when next_valid_from > valid_to then 'gap_between_windows'
+            when next_valid_from > valid_to and not {{ is_true('is_deleted_key') }}
+                then 'gap_between_windows'
         end as failure
     from versions
 ),
@@ -42,7 +45,11 @@ current_counts as (
     select
         natural_key,
         sum(case when {{ is_true('is_current') }} then 1 else 0 end) as current_versions,
-        max(case when {{ is_true('is_deleted_key') }} then 1 else 0 end) as is_deleted_key
+        max(
+            case
+                when next_valid_from is null and {{ is_true('is_deleted_key') }} then 1 else 0
+            end
+        ) as is_deleted_key
     from versions
     group by natural_key
 ),

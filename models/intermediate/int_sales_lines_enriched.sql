@@ -35,6 +35,7 @@ final as (
         dim_product.product_category,
         sales.channel,
         sales.sales_document_id,
+        sales.customer_key,
         sales.customer_id,
         sales.quantity,
         sales.gross_amount,

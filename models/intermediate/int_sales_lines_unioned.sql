@@ -4,6 +4,9 @@
     web order adds a return line with negative quantity dated when the order was
     returned; POS returns arrive as negative lines. Cancelled orders are not sales: their
     lines are left out. _loaded_at is when the line (or, online, its order) last arrived.
+    POS lines find their product by SKU and their store by store code here; a store or
+    SKU the ERP does not know (yet) leaves store_id or product_id null, and fct_sales
+    keys the line to the unknown member until it arrives.
 -#}
 
 with
@@ -24,6 +27,10 @@ products as (
     select * from {{ ref('stg_erp__products') }}
 ),
 
+stores as (
+    select * from {{ ref('stg_erp__stores') }}
+),
+
 store_sales as (
     select
         {{ generate_surrogate_key([
@@ -40,7 +47,7 @@ store_sales as (
         pos_lines.customer_id,
         products.product_id,
         pos_lines.sku,
-        pos_lines.store_id,
+        stores.store_id,
         pos_lines.payment_method,
         pos_lines.quantity,
         pos_lines.unit_price,
@@ -49,6 +56,8 @@ store_sales as (
     from pos_lines
     left join products
         on pos_lines.sku = products.sku
+    left join stores
+        on pos_lines.store_code = stores.store_code
 ),
 
 online_lines as (

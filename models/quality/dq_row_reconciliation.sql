@@ -1,279 +1,73 @@
 {#-
     Where every bronze row went, per source table and dlt load: into silver, into
-    quarantine, or counted as a duplicate (an older version or a re-delivered line) or as
-    a hard-deleted customer. Bronze rows are counted straight from the source tables, the
+    quarantine, or counted as a duplicate (an older version or a re-delivered line), as
+    superseded (a line of an older delivery of a corrected sales file) or as a
+    hard-deleted customer. Bronze rows are counted straight from the source tables, the
     other classes from the models that hold them, so a row lost or doubled anywhere on the
     way breaks the equation tested in tests/dbt/assert_bronze_rows_reconcile.sql.
+
+    One entry per bronze table: its source, its base model (row_status), its staging
+    model (silver) and the quarantine model that lists its rejected rows.
 -#}
+
+{%- set reconciled_tables = [
+    {'source': 'crm', 'table': 'customers', 'base': 'base_crm__customers', 'silver': 'stg_crm__customers'},
+    {'source': 'crm', 'table': 'customer_deletions', 'base': 'base_crm__customer_deletions', 'silver': 'stg_crm__customer_deletions'},
+    {'source': 'erp', 'table': 'products', 'base': 'base_erp__products', 'silver': 'stg_erp__products'},
+    {'source': 'erp', 'table': 'stores', 'base': 'base_erp__stores', 'silver': 'stg_erp__stores'},
+    {'source': 'erp', 'table': 'orders', 'base': 'base_erp__orders', 'silver': 'stg_erp__orders'},
+    {'source': 'erp', 'table': 'order_lines', 'base': 'base_erp__order_lines', 'silver': 'stg_erp__order_lines'},
+    {'source': 'sales', 'table': 'sales_lines', 'base': 'base_sales__sales_lines', 'silver': 'stg_sales__sales_lines'},
+] -%}
 
 with
 
 classified_rows as (
-    select
-        'crm' as source_name,
-        'customers' as table_name,
+    {%- for entry in reconciled_tables %}
+    {%- set source_name = 'bronze_' ~ entry.source %}
+    {%- set context_columns %}
+        '{{ entry.source }}' as source_name,
+        '{{ entry.table }}' as table_name,
         _dlt_load_id,
+    {%- endset %}
+    select
+        {{ context_columns }}
         'bronze' as row_class
-    from {{ source('bronze_crm', 'customers') }}
+    {%- if entry.table == 'customer_deletions' %}
+    {#- the CRM deletion log only exists once a first customer was hard-deleted #}
+    from {{ source_or_empty(source_name, entry.table, {'_dlt_load_id': dbt.type_string()}) }}
+    {%- else %}
+    from {{ source(source_name, entry.table) }}
+    {%- endif %}
 
     union all
 
     select
-        'crm' as source_name,
-        'customers' as table_name,
-        _dlt_load_id,
+        {{ context_columns }}
         'silver' as row_class
-    from {{ ref('stg_crm__customers') }}
+    from {{ ref(entry.silver) }}
 
     union all
 
     select
-        'crm' as source_name,
-        'customers' as table_name,
-        _dlt_load_id,
+        {{ context_columns }}
         'quarantined' as row_class
-    from {{ ref('quarantine_crm') }}
-    where table_name = 'customers'
+    from {{ ref('quarantine_' ~ entry.source) }}
+    where table_name = '{{ entry.table }}'
 
     union all
 
+    {#- row_status values of a base model that are counted classes, not silver or quarantine #}
     select
-        'crm' as source_name,
-        'customers' as table_name,
-        _dlt_load_id,
+        {{ context_columns }}
         row_status as row_class
-    from {{ ref('base_crm__customers') }}
-    where row_status in ('duplicate', 'deleted')
+    from {{ ref(entry.base) }}
+    where row_status in ('duplicate', 'deleted', 'superseded')
+    {%- if not loop.last %}
 
     union all
-
-    select
-        'crm' as source_name,
-        'customer_deletions' as table_name,
-        _dlt_load_id,
-        'bronze' as row_class
-    from {{ source_or_empty(
-        'bronze_crm', 'customer_deletions', {'_dlt_load_id': dbt.type_string()}
-    ) }}
-
-    union all
-
-    select
-        'crm' as source_name,
-        'customer_deletions' as table_name,
-        _dlt_load_id,
-        'silver' as row_class
-    from {{ ref('stg_crm__customer_deletions') }}
-
-    union all
-
-    select
-        'crm' as source_name,
-        'customer_deletions' as table_name,
-        _dlt_load_id,
-        'quarantined' as row_class
-    from {{ ref('quarantine_crm') }}
-    where table_name = 'customer_deletions'
-
-    union all
-
-    select
-        'crm' as source_name,
-        'customer_deletions' as table_name,
-        _dlt_load_id,
-        row_status as row_class
-    from {{ ref('base_crm__customer_deletions') }}
-    where row_status in ('duplicate', 'deleted')
-
-    union all
-
-    select
-        'erp' as source_name,
-        'products' as table_name,
-        _dlt_load_id,
-        'bronze' as row_class
-    from {{ source('bronze_erp', 'products') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'products' as table_name,
-        _dlt_load_id,
-        'silver' as row_class
-    from {{ ref('stg_erp__products') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'products' as table_name,
-        _dlt_load_id,
-        'quarantined' as row_class
-    from {{ ref('quarantine_erp') }}
-    where table_name = 'products'
-
-    union all
-
-    select
-        'erp' as source_name,
-        'products' as table_name,
-        _dlt_load_id,
-        row_status as row_class
-    from {{ ref('base_erp__products') }}
-    where row_status in ('duplicate', 'deleted')
-
-    union all
-
-    select
-        'erp' as source_name,
-        'stores' as table_name,
-        _dlt_load_id,
-        'bronze' as row_class
-    from {{ source('bronze_erp', 'stores') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'stores' as table_name,
-        _dlt_load_id,
-        'silver' as row_class
-    from {{ ref('stg_erp__stores') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'stores' as table_name,
-        _dlt_load_id,
-        'quarantined' as row_class
-    from {{ ref('quarantine_erp') }}
-    where table_name = 'stores'
-
-    union all
-
-    select
-        'erp' as source_name,
-        'stores' as table_name,
-        _dlt_load_id,
-        row_status as row_class
-    from {{ ref('base_erp__stores') }}
-    where row_status in ('duplicate', 'deleted')
-
-    union all
-
-    select
-        'erp' as source_name,
-        'orders' as table_name,
-        _dlt_load_id,
-        'bronze' as row_class
-    from {{ source('bronze_erp', 'orders') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'orders' as table_name,
-        _dlt_load_id,
-        'silver' as row_class
-    from {{ ref('stg_erp__orders') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'orders' as table_name,
-        _dlt_load_id,
-        'quarantined' as row_class
-    from {{ ref('quarantine_erp') }}
-    where table_name = 'orders'
-
-    union all
-
-    select
-        'erp' as source_name,
-        'orders' as table_name,
-        _dlt_load_id,
-        row_status as row_class
-    from {{ ref('base_erp__orders') }}
-    where row_status in ('duplicate', 'deleted')
-
-    union all
-
-    select
-        'erp' as source_name,
-        'order_lines' as table_name,
-        _dlt_load_id,
-        'bronze' as row_class
-    from {{ source('bronze_erp', 'order_lines') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'order_lines' as table_name,
-        _dlt_load_id,
-        'silver' as row_class
-    from {{ ref('stg_erp__order_lines') }}
-
-    union all
-
-    select
-        'erp' as source_name,
-        'order_lines' as table_name,
-        _dlt_load_id,
-        'quarantined' as row_class
-    from {{ ref('quarantine_erp') }}
-    where table_name = 'order_lines'
-
-    union all
-
-    select
-        'erp' as source_name,
-        'order_lines' as table_name,
-        _dlt_load_id,
-        row_status as row_class
-    from {{ ref('base_erp__order_lines') }}
-    where row_status in ('duplicate', 'deleted')
-
-    union all
-
-    select
-        'sales' as source_name,
-        'sales_lines' as table_name,
-        _dlt_load_id,
-        'bronze' as row_class
-    from {{ source('bronze_sales', 'sales_lines') }}
-
-    union all
-
-    select
-        'sales' as source_name,
-        'sales_lines' as table_name,
-        _dlt_load_id,
-        'silver' as row_class
-    from {{ ref('stg_sales__sales_lines') }}
-
-    union all
-
-    select
-        'sales' as source_name,
-        'sales_lines' as table_name,
-        _dlt_load_id,
-        'quarantined' as row_class
-    from {{ ref('quarantine_sales') }}
-    where table_name = 'sales_lines'
-
-    union all
-
-    select
-        'sales' as source_name,
-        'sales_lines' as table_name,
-        _dlt_load_id,
-        row_status as row_class
-    from {{ ref('base_sales__sales_lines') }}
-    where row_status in ('duplicate', 'deleted')
+    {% endif %}
+    {%- endfor %}
 ),
 
 final as (
@@ -285,7 +79,8 @@ final as (
         sum(case when row_class = 'silver' then 1 else 0 end) as silver_rows,
         sum(case when row_class = 'quarantined' then 1 else 0 end) as quarantined_rows,
         sum(case when row_class = 'duplicate' then 1 else 0 end) as duplicate_rows,
-        sum(case when row_class = 'deleted' then 1 else 0 end) as deleted_rows
+        sum(case when row_class = 'deleted' then 1 else 0 end) as deleted_rows,
+        sum(case when row_class = 'superseded' then 1 else 0 end) as superseded_rows
     from classified_rows
     group by source_name, table_name, _dlt_load_id
 )

@@ -18,7 +18,7 @@ unioned as (
         'customers' as table_name,
         cast(customer_id as {{ dbt.type_string() }}) as record_key,
         quarantine_rule,
-        email as rejected_value,
+        rejected_value,
         _dlt_load_id,
         _loaded_at
     from customers
@@ -30,7 +30,7 @@ unioned as (
         'customer_deletions' as table_name,
         cast(customer_id as {{ dbt.type_string() }}) as record_key,
         quarantine_rule,
-        cast(deleted_at as {{ dbt.type_string() }}) as rejected_value,
+        rejected_value,
         _dlt_load_id,
         _loaded_at
     from customer_deletions

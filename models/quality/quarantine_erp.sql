@@ -52,7 +52,16 @@ unioned as (
         'orders' as table_name,
         cast(order_id as {{ dbt.type_string() }}) as record_key,
         quarantine_rule,
-        order_status as rejected_value,
+        case
+            when quarantine_rule in ('unparseable_date', 'date_out_of_range')
+                then {{ dbt.concat([
+                    "coalesce(cast(ordered_at as " ~ dbt.type_string() ~ "), '')",
+                    "' / '",
+                    "coalesce(cast(updated_at as " ~ dbt.type_string() ~ "), '')",
+                ]) }}
+            when quarantine_rule = 'null_key' then cast(store_id as {{ dbt.type_string() }})
+            else order_status
+        end as rejected_value,
         _dlt_load_id,
         _loaded_at
     from orders
@@ -66,9 +75,11 @@ unioned as (
         quarantine_rule,
         case
             when quarantine_rule = 'orphan_order' then cast(order_id as {{ dbt.type_string() }})
-            when
-                quarantine_rule = 'impossible_amount'
+            when quarantine_rule = 'null_key' then cast(product_id as {{ dbt.type_string() }})
+            when quarantine_rule in ('impossible_amount', 'amount_out_of_range')
                 then cast(unit_price as {{ dbt.type_string() }})
+            when quarantine_rule = 'discount_exceeds_gross'
+                then cast(discount_amount as {{ dbt.type_string() }})
             else cast(quantity as {{ dbt.type_string() }})
         end as rejected_value,
         _dlt_load_id,

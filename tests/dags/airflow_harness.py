@@ -172,9 +172,9 @@ class _YoungGenerationsOnly:
 
 def run_dag(logical_date: datetime) -> Any:
     """``dag.test()`` for one logical date; returns the finished DagRun."""
+    dag = load_dag()  # imports Airflow before cosmos, whose plugins re-enter Airflow
     import cosmos.dbt.runner
 
-    dag = load_dag()
     with mock.patch.object(cosmos.dbt.runner, "gc", _YoungGenerationsOnly()):
         return dag.test(logical_date=logical_date)
 

@@ -1,4 +1,6 @@
-"""Power BI hook and operator against a local HTTP server speaking the REST contract.
+"""Power BI hook and operator against a local HTTP server following the documented contract
+(other people's refreshes in the history, 400 on a concurrent refresh POST, every final
+status, identity platform AADSTS errors, 429 and 503 on reads; see ``powerbi_server``).
 
 Connections reach the hook the way they do in a deployment without a metadata database:
 as ``AIRFLOW_CONN_<CONN_ID>`` JSON in the environment, read by ``BaseHook.get_connection``.
@@ -19,8 +21,10 @@ from powerbi_server import FakePowerBIServer
 
 from orchestration.powerbi import (
     PowerBIAPIError,
+    PowerBIAuthError,
     PowerBIConnectionConfig,
     PowerBIHook,
+    PowerBIRefreshBusy,
     PowerBIRefreshFailed,
     PowerBIRefreshOperator,
     PowerBIRefreshOutcomeUnknown,
@@ -104,11 +108,11 @@ def test_refresh_completes_and_returns_the_final_entry(
     (post,) = server.refresh_posts
     assert json.loads(post.body) == {"notifyOption": "NoNotification"}
     assert post.headers["Content-Type"] == "application/json"
-    assert [get.query for get in server.history_gets] == [{"$top": ["1"]}] * 3
+    assert [get.query for get in server.history_gets] == [{"$top": ["10"]}] * 3
     assert clock.sleeps == [5, 5]
 
 
-@knobs(fail_refresh=True)
+@knobs(final_status="Failed")
 def test_failed_refresh_raises_with_the_service_message(hook: PowerBIHook) -> None:
     request_id = hook.trigger_refresh()
 
@@ -151,7 +155,7 @@ def test_history_get_5xx_is_retried_with_backoff_then_succeeds(
 ) -> None:
     request_id = hook.trigger_refresh()
 
-    entry = hook.get_latest_refresh()
+    entry = hook.find_refresh(request_id)
 
     assert entry is not None
     assert entry["requestId"] == request_id
@@ -161,8 +165,8 @@ def test_history_get_5xx_is_retried_with_backoff_then_succeeds(
 
 @knobs(fail_gets=100)
 def test_history_get_5xx_retries_are_bounded(hook: PowerBIHook, server: FakePowerBIServer) -> None:
-    with pytest.raises(PowerBIServerError, match="HTTP 500"):
-        hook.get_latest_refresh()
+    with pytest.raises(PowerBIServerError, match="HTTP 503"):
+        hook.get_refreshes()
 
     assert len(server.history_gets) == RETRIES.max_attempts
 
@@ -220,7 +224,7 @@ def test_token_is_requested_once_and_cached_across_calls(
 ) -> None:
     request_id = hook.trigger_refresh()
     hook.wait_for_refresh(request_id, timeout_s=60, poll_interval_s=1)
-    hook.get_latest_refresh()
+    hook.get_refreshes()
 
     assert len(server.token_requests) == 1
     api_calls = server.refresh_posts + server.history_gets
@@ -232,13 +236,13 @@ def test_token_is_requested_once_and_cached_across_calls(
 def test_token_is_renewed_shortly_before_it_expires(
     hook: PowerBIHook, server: FakePowerBIServer, clock: FakeClock
 ) -> None:
-    hook.get_latest_refresh()
+    hook.get_refreshes()
     clock.now += 299
-    hook.get_latest_refresh()
+    hook.get_refreshes()
     assert len(server.token_requests) == 1
 
     clock.now += 2
-    hook.get_latest_refresh()
+    hook.get_refreshes()
     assert len(server.token_requests) == 2
 
 
@@ -330,3 +334,173 @@ def test_operator_refreshes_and_returns_a_summary(
     assert result["status"] == "Completed"
     assert isinstance(result["seconds"], float)
     assert f"Power BI refresh {request_id} finished with status Completed" in caplog.text
+
+
+# -- the documented contract: exact tracking, concurrency, statuses, errors ------------
+
+
+@knobs(scheduled_after_ours=True)
+def test_refresh_hidden_under_a_newer_scheduled_refresh_is_followed_to_completed(
+    hook: PowerBIHook, server: FakePowerBIServer
+) -> None:
+    request_id = hook.trigger_refresh()
+
+    entry = hook.wait_for_refresh(request_id, timeout_s=600, poll_interval_s=30)
+
+    assert entry["requestId"] == request_id
+    assert entry["status"] == "Completed"
+    newest = server.history()[0]
+    assert (newest["refreshType"], newest["status"]) == ("Scheduled", "Unknown")
+    assert server.accepted_request_ids == [request_id]
+
+
+@knobs(scheduled_after_ours=True, final_status="Failed")
+def test_failed_refresh_hidden_under_a_newer_one_is_reported_failed_not_timed_out(
+    hook: PowerBIHook, server: FakePowerBIServer
+) -> None:
+    request_id = hook.trigger_refresh()
+
+    with pytest.raises(PowerBIRefreshFailed) as caught:
+        hook.wait_for_refresh(request_id, timeout_s=600, poll_interval_s=30)
+
+    assert caught.value.status == "Failed"
+    assert "ModelRefreshFailed_CredentialsNotSpecified" in str(caught.value)
+    assert server.history()[0]["refreshType"] == "Scheduled"
+
+
+@pytest.mark.parametrize(
+    "server", [{"final_status": "Disabled"}, {"final_status": "Cancelled"}], indirect=True
+)
+def test_disabled_or_cancelled_refresh_raises_one_line_with_its_status(
+    hook: PowerBIHook, server: FakePowerBIServer
+) -> None:
+    request_id = hook.trigger_refresh()
+
+    with pytest.raises(PowerBIRefreshFailed) as caught:
+        hook.wait_for_refresh(request_id, timeout_s=600, poll_interval_s=30)
+
+    message = str(caught.value)
+    assert caught.value.status == server.final_status
+    assert message == (
+        f"Power BI refresh {request_id} ended {server.final_status}: the service gave no reason"
+    )
+
+
+def test_other_peoples_refreshes_are_never_taken_for_ours(
+    hook: PowerBIHook, server: FakePowerBIServer
+) -> None:
+    statuses = [(e["refreshType"], e["status"]) for e in server.history()]
+    assert statuses == [("OnDemand", "Failed"), ("Scheduled", "Completed")]
+
+    with pytest.raises(PowerBIRefreshTimeout) as caught:
+        hook.wait_for_refresh("not-a-request-of-ours", timeout_s=60, poll_interval_s=30)
+
+    assert caught.value.last_status == "NotListedYet"
+    assert "was not among the newest 10 refresh history entries" in str(caught.value)
+    assert "keeps running" not in str(caught.value)
+
+
+@knobs(running_other_ticks=3)
+def test_post_while_another_refresh_runs_asks_again_then_starts_ours_once(
+    hook: PowerBIHook, server: FakePowerBIServer, clock: FakeClock
+) -> None:
+    request_id = hook.trigger_refresh(busy_timeout_s=300, poll_interval_s=30)
+
+    assert len(server.refresh_posts) == 4
+    assert clock.sleeps == [30, 30, 30]
+    assert server.accepted_request_ids == [request_id]
+    entry = hook.wait_for_refresh(request_id, timeout_s=300, poll_interval_s=30)
+    assert entry["status"] == "Completed"
+
+
+@knobs(running_other_ticks=-1)
+def test_post_while_another_refresh_runs_fails_clearly_without_a_wait(
+    hook: PowerBIHook, server: FakePowerBIServer, clock: FakeClock
+) -> None:
+    with pytest.raises(PowerBIRefreshBusy) as caught:
+        hook.trigger_refresh()
+
+    message = str(caught.value)
+    assert caught.value.http_status == 400
+    assert "Another refresh request is already executing" in message
+    assert "RETAIL_POWERBI_TIMEOUT_S" in message
+    assert "\n" not in message
+    assert len(server.refresh_posts) == 1
+    assert server.accepted_request_ids == []
+    assert clock.sleeps == []
+
+
+@knobs(running_other_ticks=-1)
+def test_waiting_for_another_refresh_to_end_is_bounded(
+    hook: PowerBIHook, server: FakePowerBIServer, clock: FakeClock
+) -> None:
+    with pytest.raises(PowerBIRefreshBusy, match="none of ours was started after waiting 90 s"):
+        hook.trigger_refresh(busy_timeout_s=90, poll_interval_s=30)
+
+    assert len(server.refresh_posts) == 4
+    assert clock.sleeps == [30, 30, 30]
+    assert server.accepted_request_ids == []
+
+
+@knobs(throttle_gets=1, fail_gets=1, retry_after_s=7)
+def test_history_read_429_waits_retry_after_and_503_backs_off(
+    hook: PowerBIHook, server: FakePowerBIServer, clock: FakeClock
+) -> None:
+    entries = hook.get_refreshes()
+
+    assert len(entries) == 2
+    assert clock.sleeps == [7, 1.0]
+    assert len(server.history_gets) == 3
+
+
+@pytest.mark.parametrize(
+    ("override", "code", "setting"),
+    [
+        ({"tenant_id": "not-our-tenant"}, "AADSTS90002", "set extra tenant_id"),
+        ({"password": "an-old-secret"}, "AADSTS7000215", "set password"),
+        ({"login": "some-other-app"}, "AADSTS700016", "set login"),
+    ],
+    ids=["unknown-tenant", "wrong-secret", "unknown-client-id"],
+)
+def test_token_error_fails_the_task_with_one_line_naming_the_setting(
+    server: FakePowerBIServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    override: dict[str, str],
+    code: str,
+    setting: str,
+) -> None:
+    monkeypatch.setenv(CONN_ENV, server.connection_json(**override))
+    caplog.set_level(logging.DEBUG)
+    operator = PowerBIRefreshOperator(task_id="refresh_powerbi", conn_id=CONN_ID)
+
+    with pytest.raises(PowerBIAuthError) as caught:
+        operator.execute(cast(Context, {}))
+
+    message = str(caught.value)
+    assert code in message
+    assert f"Fix connection '{CONN_ID}': {setting}" in message
+    assert "correlation id" in message
+    assert "\n" not in message and "\r" not in message
+    assert server.client_secret not in message + caplog.text
+    assert "an-old-secret" not in message + caplog.text
+    assert len(server.token_requests) == 1
+    assert server.refresh_posts == []
+
+
+@knobs(running_other_ticks=2, scheduled_after_ours=True)
+def test_operator_waits_for_a_running_refresh_and_follows_ours_past_a_newer_one(
+    connection: FakePowerBIServer,
+) -> None:
+    operator = PowerBIRefreshOperator(
+        task_id="refresh_powerbi", conn_id=CONN_ID, timeout_s=30, poll_interval_s=0.01
+    )
+
+    result = operator.execute(cast(Context, {}))
+
+    (request_id,) = connection.accepted_request_ids
+    assert result["request_id"] == request_id
+    assert result["status"] == "Completed"
+    assert len(connection.refresh_posts) == 3
+    newest = connection.history()[0]
+    assert (newest["refreshType"], newest["status"]) == ("Scheduled", "Unknown")

@@ -1,5 +1,6 @@
 -- Nothing is lost between bronze and silver: for every source table and dlt load,
--- bronze rows = silver rows + quarantined rows + counted duplicates + deleted customers.
+-- bronze rows = silver rows + quarantined rows + counted duplicates + deleted customers
+-- + lines superseded by a corrected delivery of their file.
 -- Returns the loads where the equation does not hold.
 
 select
@@ -10,6 +11,9 @@ select
     silver_rows,
     quarantined_rows,
     duplicate_rows,
-    deleted_rows
+    deleted_rows,
+    superseded_rows
 from {{ ref('dq_row_reconciliation') }}
-where bronze_rows <> silver_rows + quarantined_rows + duplicate_rows + deleted_rows
+where
+    bronze_rows
+    <> silver_rows + quarantined_rows + duplicate_rows + deleted_rows + superseded_rows

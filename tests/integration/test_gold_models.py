@@ -17,7 +17,6 @@ QUARANTINED_KINDS = {
     "unparseable_quantity": ("sales_lines", "unparseable_quantity"),
     "unparseable_sold_at": ("sales_lines", "unparseable_date"),
     "negative_unit_price": ("sales_lines", "impossible_amount"),
-    "unknown_store": ("sales_lines", "orphan_store"),
     "negative_quantity": ("order_lines", "impossible_quantity"),
     "orphan_order_line": ("order_lines", "orphan_order"),
 }
@@ -68,7 +67,8 @@ def test_redelivered_lines_are_counted_as_duplicates(demo_run: DemoRun) -> None:
 def test_every_bronze_row_is_accounted_for(demo_run: DemoRun) -> None:
     unbalanced = demo_run.duckdb.query(
         "select table_name, _dlt_load_id from silver.dq_row_reconciliation "
-        "where bronze_rows <> silver_rows + quarantined_rows + duplicate_rows + deleted_rows")
+        "where bronze_rows <> silver_rows + quarantined_rows + duplicate_rows + deleted_rows "
+        "+ superseded_rows")
     loads = demo_run.duckdb.query(
         "select count(*) from silver.dq_row_reconciliation where table_name = 'sales_lines'")
     assert unbalanced == []
@@ -96,8 +96,11 @@ def test_unknown_keys_point_at_the_unknown_members(demo_run: DemoRun) -> None:
     unknown_customers = demo_run.duckdb.query(
         "select count(*) from gold.fct_sales "
         "where channel = 'store' and customer_key = '-1' and customer_id is not null")
+    unknown_stores = demo_run.duckdb.query(
+        "select count(*) from gold.fct_sales where channel = 'store' and store_key = '-1'")
     assert unknown_skus == [(planted["unknown_sku"],)]
     assert unknown_customers == [(planted["unknown_customer"],)]
+    assert unknown_stores == [(planted["unknown_store"],)]
 
 
 def test_dimensions_have_history_and_one_unknown_member(demo_run: DemoRun) -> None:

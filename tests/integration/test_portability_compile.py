@@ -34,6 +34,8 @@ INTROSPECTING_MODELS = {
     "base_crm__customer_deletions": "source_or_empty checks whether the deletion log exists",
     "dq_row_reconciliation": "source_or_empty checks whether the deletion log exists",
     "fct_sales": "is_incremental() looks up the existing table",
+    "stg_sales__delivered_files": "column_if_exists reads the bronze columns (reason column)",
+    "stg_sales__rejected_lines": "source_or_empty checks whether the reject table exists",
 }
 INTROSPECTING_RESOURCE_TYPES = ("snapshot", "unit_test")
 

@@ -1,16 +1,19 @@
-"""Exceptions raised by the Power BI hook and operator.
+"""Exceptions of the Power BI hook and operator.
 
-All of them derive from ``AirflowException`` so a task that lets one escape fails the
-usual Airflow way. None of them ever carries an access token or a client secret.
+All derive from ``AirflowException``, so a task that lets one escape fails the usual
+Airflow way. None of them ever carries an access token or a client secret.
 """
 
 from __future__ import annotations
 
 from airflow.sdk.exceptions import AirflowException
 
+NOT_LISTED = "NotListedYet"
+"""Pseudo status while the refresh history does not show our request id."""
+
 
 class PowerBIError(AirflowException):
-    """Base class for every Power BI error raised by this package."""
+    """Base class of every Power BI error raised by this package."""
 
 
 class PowerBIConfigError(PowerBIError):
@@ -28,11 +31,7 @@ class PowerBIAuthError(PowerBIError):
 
 
 class PowerBIAPIError(PowerBIError):
-    """The Power BI REST API answered with an unexpected HTTP status.
-
-    ``service_code`` and ``service_message`` hold ``error.code`` and ``error.message``
-    from the JSON body when the service sent them.
-    """
+    """Unexpected HTTP status; ``service_code``/``service_message`` come from the body."""
 
     def __init__(
         self,
@@ -46,16 +45,13 @@ class PowerBIAPIError(PowerBIError):
         self.http_status = http_status
         self.service_code = service_code
         self.service_message = service_message
-        parts = [f"Power BI {action} failed with HTTP {http_status}"]
-        if service_code or service_message:
-            parts.append(f": {service_code or 'error'}: {service_message or '(no message)'}")
-        if hint:
-            parts.append(f". {hint}")
-        super().__init__("".join(parts))
+        said = ": ".join(part for part in (service_code, service_message) if part)
+        text = f"Power BI {action} failed with HTTP {http_status}" + (f": {said}" if said else "")
+        super().__init__(f"{text.rstrip('.')}; {hint}" if hint else text)
 
 
 class PowerBIThrottledError(PowerBIAPIError):
-    """HTTP 429: the caller must wait ``retry_after_s`` seconds before trying again."""
+    """HTTP 429: wait ``retry_after_s`` seconds before trying again."""
 
     def __init__(
         self,
@@ -65,24 +61,36 @@ class PowerBIThrottledError(PowerBIAPIError):
         service_message: str | None = None,
     ) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(
-            action,
-            429,
-            service_code=service_code,
-            service_message=service_message,
-            hint=f"Retry-After {retry_after_s:g} s",
-        )
+        hint = f"Retry-After {retry_after_s:g} s"
+        super().__init__(action, 429, service_code, service_message, hint=hint)
 
 
 class PowerBIServerError(PowerBIAPIError):
     """HTTP 5xx: the service failed; safe to retry only for reads."""
 
 
+class PowerBIRefreshBusy(PowerBIAPIError):
+    """The POST was refused because another refresh of the dataset is running.
+
+    Power BI answers 400 "Another refresh request is already executing" (409 for the
+    enhanced refresh API) and starts nothing, so asking again later is safe.
+    """
+
+    def __init__(self, http_status: int, service_message: str | None, waited_s: float) -> None:
+        self.waited_s = waited_s
+        waited = f" after waiting {waited_s:g} s" if waited_s > 0 else ""
+        hint = (
+            f"none of ours was started{waited}; run the task again when the running refresh "
+            "ends, or let it wait longer with the operator's "
+            "timeout_s (RETAIL_POWERBI_TIMEOUT_S)"
+        )
+        super().__init__("refresh request", http_status, None, service_message, hint=hint)
+
+
 class PowerBIRefreshOutcomeUnknown(PowerBIError):
     """The refresh POST got a 5xx or lost its connection: the refresh may have started.
 
     It is deliberately not retried, because a second POST could start a second refresh.
-    Look at the refresh history (``PowerBIHook.get_latest_refresh``) to find out.
     """
 
     def __init__(self, cause: str) -> None:
@@ -94,24 +102,34 @@ class PowerBIRefreshOutcomeUnknown(PowerBIError):
 
 
 class PowerBIRefreshFailed(PowerBIError):
-    """The refresh ended in ``Failed``, ``Disabled`` or ``Cancelled``."""
+    """Our refresh ended ``Failed``, ``Disabled`` or ``Cancelled``."""
 
     def __init__(self, request_id: str, status: str, service_message: str | None) -> None:
         self.request_id = request_id
         self.status = status
         self.service_message = service_message
-        reason = f": {service_message}" if service_message else ""
-        super().__init__(f"Power BI refresh {request_id or '(unknown id)'} ended {status}{reason}")
+        reason = service_message or "the service gave no reason"
+        super().__init__(
+            f"Power BI refresh {request_id or '(unknown id)'} ended {status}: {reason}"
+        )
 
 
 class PowerBIRefreshTimeout(PowerBIError):
-    """The refresh did not reach a final status within the allowed time."""
+    """Our refresh did not reach a final status within the allowed time."""
 
-    def __init__(self, request_id: str, timeout_s: float, last_status: str) -> None:
+    def __init__(self, request_id: str, timeout_s: float, last_status: str, top: int) -> None:
         self.request_id = request_id
         self.timeout_s = timeout_s
         self.last_status = last_status
-        super().__init__(
-            f"Power BI refresh {request_id or '(unknown id)'} still {last_status} after "
-            f"{timeout_s:g} s; it keeps running in Power BI, check the refresh history"
-        )
+        refresh = f"Power BI refresh {request_id or '(unknown id)'}"
+        if last_status == NOT_LISTED:
+            message = (
+                f"{refresh} was not among the newest {top} refresh history entries within "
+                f"{timeout_s:g} s; check the dataset's refresh history"
+            )
+        else:
+            message = (
+                f"{refresh} still {last_status} after {timeout_s:g} s; it keeps running in "
+                "Power BI, check the refresh history"
+            )
+        super().__init__(message)

@@ -1,8 +1,8 @@
 """``PowerBIRefreshOperator``: refresh the Power BI dataset after the gold layer is built.
 
-The task runs synchronously in its worker slot (no triggerer needed): it starts one
-refresh, polls the history until the refresh ends, and returns a small summary as XCom.
-If the connection is missing or incomplete (laptops, CI) the task is skipped, not failed.
+The task runs in its worker slot (no triggerer needed): it starts one refresh, follows it
+in the refresh history until it ends, and returns a small summary as XCom. Without a
+usable connection (laptops, CI) the task is skipped with one log line, not failed.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ class PowerBIRefreshOperator(BaseOperator):
     """Trigger a Power BI dataset refresh and wait for it to finish.
 
     :param conn_id: Airflow connection with the Power BI settings
-    :param timeout_s: how long to wait for the refresh to end before failing
+    :param timeout_s: time allowed for waiting until a running refresh of someone else
+        ends and for ours to finish, together
     :param poll_interval_s: pause between two reads of the refresh history
+    :param history_top: refresh history entries searched for ours on each read
 
     Returns ``{"request_id": ..., "status": ..., "seconds": ...}`` (pushed as XCom).
-    Raises ``AirflowSkipException`` when the connection is not configured.
     """
 
     template_fields: Sequence[str] = ("conn_id",)
@@ -41,16 +42,18 @@ class PowerBIRefreshOperator(BaseOperator):
         conn_id: str = PowerBIHook.default_conn_name,
         timeout_s: float = 1800.0,
         poll_interval_s: float = 30.0,
+        history_top: int = 10,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id
         self.timeout_s = timeout_s
         self.poll_interval_s = poll_interval_s
+        self.history_top = history_top
 
     def make_hook(self) -> PowerBIHook:
         """The hook used by ``execute``; override to inject settings."""
-        return PowerBIHook(conn_id=self.conn_id)
+        return PowerBIHook(conn_id=self.conn_id, history_top=self.history_top)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Trigger the refresh, wait for it, and return the summary."""
@@ -63,10 +66,12 @@ class PowerBIRefreshOperator(BaseOperator):
                 raise AirflowSkipException(message) from err
 
             started = time.monotonic()
-            request_id = hook.trigger_refresh()
-            log.info("Power BI refresh started, request id %s", request_id or "(none)")
+            request_id = hook.trigger_refresh(
+                busy_timeout_s=self.timeout_s, poll_interval_s=self.poll_interval_s
+            )
+            remaining_s = max(self.timeout_s - (time.monotonic() - started), 0.0)
             entry = hook.wait_for_refresh(
-                request_id, timeout_s=self.timeout_s, poll_interval_s=self.poll_interval_s
+                request_id, timeout_s=remaining_s, poll_interval_s=self.poll_interval_s
             )
             seconds = round(time.monotonic() - started, 1)
             status = str(entry.get("status"))

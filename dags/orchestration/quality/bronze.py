@@ -105,8 +105,9 @@ BRONZE_CONTRACT: dict[str, BronzeTable] = {
     ),
     "bronze_sales.rejected_lines": BronzeTable(keys=("source_file",)),
     "bronze_sales.delivered_files": BronzeTable(
-        keys=("file_name", "file_sha256"),
-        domains={"status": ("loaded", "duplicate")},
+        # a file that could not be read at all is recorded `rejected`, without a content hash
+        keys=("file_name",),
+        domains={"status": ("loaded", "duplicate", "rejected")},
     ),
 }
 """Known bronze tables; a table that appears by schema drift gets the row count check only."""

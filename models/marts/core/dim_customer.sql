@@ -8,22 +8,40 @@ deletions as (
     select * from {{ ref('stg_crm__customer_deletions') }}
 ),
 
-sequenced as (
+-- The customer versions the CRM delivered. The snapshot's deletion records are left out:
+-- their timestamps are the times the snapshot ran, not CRM times, so they cannot be
+-- ordered against versions (a customer re-created after a hard delete would overlap its
+-- own deletion record). Hard deletes come from the CRM's deletion log instead.
+delivered_versions as (
     select
         customer_snapshot.*,
-        lead(customer_snapshot.dbt_is_deleted) over (
+        lead(customer_snapshot.dbt_valid_from) over (
             partition by customer_snapshot.customer_id
             order by customer_snapshot.dbt_valid_from
-        ) as next_version_is_deletion
+        ) as next_version_from
     from customer_snapshot
+    where customer_snapshot.dbt_is_deleted = 'False'
 ),
 
+-- A version is ended by a hard delete when the CRM deleted the customer after the version
+-- was written and before any later version (a re-creation under the same id).
 versions as (
     select
-        sequenced.*,
-        {{ scd2_valid_from('sequenced.customer_id') }} as version_valid_from
-    from sequenced
-    where sequenced.dbt_is_deleted = 'False'
+        delivered_versions.*,
+        case
+            when deletions.deleted_at >= delivered_versions.dbt_valid_from
+                and (
+                    delivered_versions.next_version_from is null
+                    or deletions.deleted_at < delivered_versions.next_version_from
+                )
+                then deletions.deleted_at
+        end as hard_deleted_at,
+        {{ scd2_valid_from(
+            'delivered_versions.customer_id', 'delivered_versions.dbt_valid_from'
+        ) }} as version_valid_from
+    from delivered_versions
+    left join deletions
+        on delivered_versions.customer_id = deletions.customer_id
 ),
 
 customer_versions as (
@@ -44,25 +62,21 @@ customer_versions as (
         versions.is_marketing_opt_in,
         versions.preferred_channel,
         versions.is_deleted as is_soft_deleted,
-        {{ as_boolean("versions.next_version_is_deletion = 'True'") }} as is_hard_deleted,
+        {{ as_boolean('versions.hard_deleted_at is not null') }} as is_hard_deleted,
         versions.created_at,
         versions.version_valid_from as valid_from,
-        {#- a version closed by a hard delete ends when the CRM deleted the customer,
-            not when the snapshot noticed it -#}
-        case
-            when versions.next_version_is_deletion = 'True'
-                and deletions.deleted_at >= versions.version_valid_from
-                and deletions.deleted_at <= versions.dbt_valid_to
-                then deletions.deleted_at
-            else coalesce(
-                    cast(versions.dbt_valid_to as {{ dbt.type_timestamp() }}),
-                    {{ scd2_end_of_time() }}
-                )
-        end as valid_to,
-        {{ as_boolean('versions.dbt_valid_to is null') }} as is_current
+        {#- a version closed by a hard delete ends when the CRM deleted the customer, not
+            when the snapshot noticed it; a re-created customer starts again at its new
+            version, so the time it did not exist belongs to no version -#}
+        coalesce(
+            versions.hard_deleted_at,
+            cast(versions.next_version_from as {{ dbt.type_timestamp() }}),
+            {{ scd2_end_of_time() }}
+        ) as valid_to,
+        {{ as_boolean(
+            'versions.next_version_from is null and versions.hard_deleted_at is null'
+        ) }} as is_current
     from versions
-    left join deletions
-        on versions.customer_id = deletions.customer_id
 ),
 
 unknown_member as (

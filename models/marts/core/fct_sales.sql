@@ -4,10 +4,14 @@
 
     Every line is keyed to the dimension versions valid when it was sold. Incremental:
     each run takes the lines loaded since the last run (per channel), plus lines still
-    pointing at an unknown member whose customer or product may have arrived since
-    (late-arriving dimensions), and replaces them by key (delete+insert, merge on
-    Databricks). Where rows cannot be replaced by key (a local Spark session without
-    Delta) every run rebuilds the whole table instead.
+    pointing at an unknown member whose customer, product or store may have arrived
+    since (late-arriving dimensions), and replaces them by key (delete+insert, merge on
+    Databricks); a corrected sales file's lines are newly loaded, so they replace the
+    old ones. Before that, the pre-hook deletes every line that is no longer a valid
+    sales line in silver (a line a correction dropped or quarantined, the lines of an
+    order cancelled since): one key anti-join against int_sales_lines_unioned. Where rows
+    cannot be replaced by key (a local Spark session without Delta) every run rebuilds
+    the whole table instead.
 -#}
 
 {{ config(
@@ -15,11 +19,8 @@
     unique_key='sales_line_key',
     incremental_strategy=incremental_strategy_by_key(),
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() and replaces_rows_by_key() %}delete from {{ this }} where channel = 'online' and order_id in (select order_id from {{ ref('stg_erp__orders') }} where order_status = 'cancelled'){% endif %}",
+    pre_hook="{% if is_incremental() and replaces_rows_by_key() %}delete from {{ this }} where not exists (select 1 from {{ ref('int_sales_lines_unioned') }} as valid_lines where valid_lines.sales_line_key = {{ this.identifier }}.sales_line_key){% endif %}",
 ) }}
-
-{#- the pre-hook reads the orders, to delete the lines of orders cancelled since the last run -#}
--- depends_on: {{ ref('stg_erp__orders') }}
 
 {%- set is_slice = is_incremental() and replaces_rows_by_key() %}
 
@@ -54,6 +55,7 @@ waiting_for_dimensions as (
     from {{ this }}
     where (customer_key = {{ unknown_member_key() }} and customer_id is not null)
         or product_key = {{ unknown_member_key() }}
+        or store_key = {{ unknown_member_key() }}
 ),
 {% endif %}
 

@@ -1,6 +1,8 @@
 {#-
-    Monthly acquisition cohorts (the month of a customer's first purchase) against the
-    months since that first purchase: how many of the cohort bought again in each month.
+    Monthly acquisition cohorts (the month of a known customer's first purchase) against
+    the months since that first purchase: how many of the cohort bought again in each
+    month. A purchase is a sales line that is not a return (is_purchase), as in every
+    customer model: a customer who only returned things belongs to no cohort.
     Every cohort has a row for every month up to the last month with sales, so a month
     without buyers shows as 0 rather than missing.
 -#}
@@ -9,8 +11,8 @@ with
 
 purchases as (
     select * from {{ ref('fct_sales') }}
-    where customer_key <> {{ unknown_member_key() }}
-        and not {{ is_true('is_return') }}
+    where {{ is_known_customer('customer_key') }}
+        and {{ is_purchase('is_return') }}
 ),
 
 months as (

@@ -1,5 +1,6 @@
 {#-
-    Lifetime value per known customer: what they spent so far (net of returns, by
+    Lifetime value per known customer with at least one purchase (is_purchase: a sales
+    line that is not a return): what they spent so far (net of all their returns, by
     channel), margin, order value and pace, and a simple projection of the next
     var('clv_projection_months') months at their average monthly net spend since their
     first purchase. Measured as of the last day with sales.
@@ -9,7 +10,7 @@ with
 
 sales as (
     select * from {{ ref('fct_sales') }}
-    where customer_key <> {{ unknown_member_key() }}
+    where {{ is_known_customer('customer_key') }}
 ),
 
 as_of as (
@@ -20,11 +21,13 @@ as_of as (
 customer_totals as (
     select
         customer_id,
-        min(cast(sold_at as date)) as first_purchase_date,
-        max(cast(sold_at as date)) as last_purchase_date,
-        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end)
+        min(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
+            as first_purchase_date,
+        max(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
+            as last_purchase_date,
+        count(distinct case when {{ is_purchase('is_return') }} then sales_document_id end)
             as purchase_count,
-        sum(case when {{ is_true('is_return') }} then -1 * quantity else 0 end)
+        sum(case when {{ is_purchase('is_return') }} then 0 else -1 * quantity end)
             as quantity_returned,
         sum(net_amount) as net_revenue,
         sum(case when channel = 'store' then net_amount else 0 end) as store_net_revenue,
@@ -49,15 +52,20 @@ paced as (
         ) as active_months
     from customer_totals
     cross join as_of
+    where customer_totals.first_purchase_date is not null
 ),
 
 valued as (
+    {#-
+        Every customer here has a purchase, so purchase_count and active_months are at
+        least 1. The projection divides once, from the unrounded monthly pace.
+    #}
     select
         paced.*,
-        coalesce({{ divide_rounded('net_revenue', 'purchase_count') }}, 0) as average_order_value,
+        {{ divide_rounded('net_revenue', 'purchase_count') }} as average_order_value,
+        {{ divide_rounded('net_revenue', 'active_months') }} as average_monthly_revenue,
         {{ divide_rounded('net_revenue * ' ~ var('clv_projection_months'), 'active_months') }}
-            as projected_revenue,
-        {{ divide_rounded('net_revenue', 'active_months') }} as average_monthly_revenue
+            as projected_revenue
     from paced
 ),
 

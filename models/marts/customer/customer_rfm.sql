@@ -1,15 +1,16 @@
 {#-
-    Recency, frequency and monetary value per known customer, scored 1-5 with ntile
-    (5 = best: most recent, most frequent, highest spend) and named with a segment.
-    Measured as of the last day with sales, so the same data scores the same on any day.
-    Ties are broken by customer id so every engine assigns the same scores.
+    Recency, frequency and monetary value per known customer with at least one purchase
+    (is_purchase: a sales line that is not a return), scored 1-5 with ntile and named
+    with a segment. Measured as of the last day with sales, so the same data scores the
+    same on any day. The scores, their tie-break and the segment table are documented
+    in _customer__models.yml; this SQL applies exactly that.
 -#}
 
 with
 
 sales as (
     select * from {{ ref('fct_sales') }}
-    where customer_key <> {{ unknown_member_key() }}
+    where {{ is_known_customer('customer_key') }}
 ),
 
 as_of as (
@@ -20,10 +21,11 @@ as_of as (
 customer_totals as (
     select
         customer_id,
-        min(cast(sold_at as date)) as first_purchase_date,
-        max(case when not {{ is_true('is_return') }} then cast(sold_at as date) end)
+        min(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
+            as first_purchase_date,
+        max(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
             as last_purchase_date,
-        count(distinct case when not {{ is_true('is_return') }} then sales_document_id end)
+        count(distinct case when {{ is_purchase('is_return') }} then sales_document_id end)
             as frequency,
         sum(net_amount) as monetary_value
     from sales
@@ -44,37 +46,61 @@ purchasers as (
         customer_totals.monetary_value
     from customer_totals
     cross join as_of
-    where customer_totals.last_purchase_date is not null
+    where customer_totals.first_purchase_date is not null
 ),
 
 scored as (
+    {#-
+        Each score sorts the customers from worst to best, ties by customer id
+        ascending, and ntile(5) cuts that order into five groups: 1 = the worst
+        fifth, 5 = the best.
+    #}
     select
         purchasers.*,
-        ntile(5)
-            over (order by purchasers.recency_days desc, purchasers.customer_id asc)
-            as recency_score,
-        ntile(5) over (order by purchasers.frequency, purchasers.customer_id) as frequency_score,
-        ntile(5) over (order by purchasers.monetary_value, purchasers.customer_id) as monetary_score
+        ntile(5) over (
+            order by purchasers.recency_days desc, purchasers.customer_id asc
+        ) as recency_score,
+        ntile(5) over (
+            order by purchasers.frequency asc, purchasers.customer_id asc
+        ) as frequency_score,
+        ntile(5) over (
+            order by purchasers.monetary_value asc, purchasers.customer_id asc
+        ) as monetary_score
     from purchasers
 ),
 
 segmented as (
+    {#-
+        The segment table of _customer__models.yml, branch by branch; no two branches
+        overlap and together they cover every score, so their order does not matter.
+    #}
     select
         scored.*,
         case
-            when
-                scored.recency_score >= 4
-                and scored.frequency_score >= 4
+            when scored.recency_score >= 4 and scored.frequency_score >= 4
                 and scored.monetary_score >= 4
                 then 'Champions'
-            when scored.recency_score >= 3 and scored.frequency_score >= 4 then 'Loyal Customers'
-            when scored.recency_score >= 4 and scored.frequency_score = 1 then 'New Customers'
-            when scored.recency_score >= 4 then 'Potential Loyalists'
-            when scored.recency_score <= 2 and scored.frequency_score >= 4 then 'Cannot Lose Them'
-            when scored.recency_score <= 2 and scored.frequency_score = 3 then 'At Risk'
-            when scored.recency_score = 1 and scored.frequency_score = 1 then 'Lost'
-            when scored.recency_score <= 2 then 'Hibernating'
-            else 'Needs Attention'
+            when scored.recency_score >= 4 and scored.frequency_score >= 4
+                and scored.monetary_score <= 3
+                then 'Loyal Customers'
+            when scored.recency_score = 3 and scored.frequency_score >= 4
+                then 'Loyal Customers'
+            when scored.recency_score >= 4 and scored.frequency_score in (2, 3)
+                then 'Potential Loyalists'
+            when scored.recency_score >= 4 and scored.frequency_score = 1
+                then 'New Customers'
+            when scored.recency_score = 3 and scored.frequency_score <= 3
+                then 'Needs Attention'
+            when scored.recency_score <= 2 and scored.frequency_score >= 4
+                then 'Cannot Lose Them'
+            when scored.recency_score <= 2 and scored.frequency_score = 3
+                then 'At Risk'
+            when scored.recency_score = 2 and scored.frequency_score <= 2
+                then 'Hibernating'
+            when scored.recency_score = 1 and scored.frequency_score = 2
+                then 'Hibernating'
+            when scored.recency_score = 1 and scored.frequency_score = 1
+                then 'Lost'
         end as rfm_segment
     from scored
 ),

@@ -1,6 +1,8 @@
 {#-
     Monthly sales by store, product category (as it was on the day of sale) and channel,
     with the fiscal period of the month. Distinct counts are per month, not sums of days.
+    customer_count counts known customers only (is_known_customer): an id the CRM does
+    not know is keyed to the unknown member and is not counted, like a walk-in.
 -#}
 
 with
@@ -21,7 +23,8 @@ monthly as (
         channel,
         count(*) as line_count,
         count(distinct sales_document_id) as transaction_count,
-        count(distinct customer_id) as customer_count,
+        count(distinct case when {{ is_known_customer('customer_key') }} then customer_id end)
+            as customer_count,
         sum(case when {{ is_true('is_return') }} then 0 else quantity end) as quantity_sold,
         sum(case when {{ is_true('is_return') }} then -1 * quantity else 0 end)
             as quantity_returned,

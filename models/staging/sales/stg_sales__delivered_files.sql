@@ -1,4 +1,5 @@
-{#- One row per file seen in the landing folder, loaded or skipped as a re-delivery. -#}
+{#- One row per delivery of a sales file: loaded, skipped as identical to content already
+    loaded, or rejected as unreadable. -#}
 
 with
 
@@ -16,6 +17,9 @@ final as (
         cast(rejected_count as {{ dbt.type_bigint() }}) as rejected_count,
         lower({{ clean_text('status') }}) as delivery_status,
         {{ clean_text('duplicate_of') }} as duplicate_of,
+        {#- recorded from the first file rejection on; older deliveries read null #}
+        {{ clean_text(column_if_exists(
+            source('bronze_sales', 'delivered_files'), 'reason', dbt.type_string())) }} as reason,
         _dlt_load_id,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
     from delivered_files

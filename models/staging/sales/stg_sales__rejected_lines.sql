@@ -1,9 +1,18 @@
-{#- Lines the ingestion could not parse as CSV records; kept for the data steward. -#}
+{#- Lines of sales files that could not be loaded (not a CSV record of the header's width,
+    not valid UTF-8, too long); kept for the data steward. -#}
 
 with
 
 rejected_lines as (
-    select * from {{ source('bronze_sales', 'rejected_lines') }}
+    {#- dlt creates the table with its first rejected line: until then, an empty stand-in #}
+    select * from {{ source_or_empty('bronze_sales', 'rejected_lines', {
+        'source_file': dbt.type_string(),
+        'line_number': dbt.type_bigint(),
+        'raw_line': dbt.type_string(),
+        'reason': dbt.type_string(),
+        '_dlt_load_id': dbt.type_string(),
+        '_loaded_at': dbt.type_timestamp(),
+    }) }}
 ),
 
 final as (

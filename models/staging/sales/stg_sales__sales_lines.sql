@@ -10,7 +10,6 @@ final as (
         {{ generate_surrogate_key(['transaction_id', 'line_number']) }} as sales_line_id,
         transaction_id,
         line_number,
-        store_id,
         store_code,
         customer_id,
         sku,

@@ -2,7 +2,10 @@
     Every customer version the CRM delivered, typed and classified. The CRM table is
     append-only, so one customer has many rows: the latest version is kept, older ones
     are counted as duplicates, and a customer whose deletion is newer than the latest
-    version is counted as deleted. stg_crm__customers and quarantine read from here.
+    version is counted as deleted. A version with a value that did not fit its column's
+    type (dlt put it in a variant column) is quarantined as type_conflict, and the
+    customer keeps its latest valid version. stg_crm__customers and quarantine read from
+    here.
 -#}
 
 with
@@ -40,18 +43,30 @@ typed as (
             )) }}
         ) as preferred_channel,
         _dlt_load_id,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ type_conflict_value(source('bronze_crm', 'customers')) }} as type_conflict_value
     from customers
 ),
 
-ranked as (
+screened as (
     select
         typed.*,
-        row_number() over (
-            partition by typed.customer_id
-            order by typed.updated_at desc, typed._loaded_at desc, typed._dlt_load_id desc
-        ) as version_rank
+        case
+            when typed.type_conflict_value is not null then 'type_conflict'
+            when typed.customer_id is null then 'null_key'
+        end as quarantine_rule
     from typed
+),
+
+-- quarantined versions are ranked apart: they never displace a customer's valid version
+ranked as (
+    select
+        screened.*,
+        row_number() over (
+            partition by screened.customer_id, screened.quarantine_rule
+            order by screened.updated_at desc, screened._loaded_at desc, screened._dlt_load_id desc
+        ) as version_rank
+    from screened
 ),
 
 classified as (
@@ -59,14 +74,15 @@ classified as (
         ranked.*,
         deletions.deleted_at,
         case
-            when ranked.customer_id is null then 'quarantined'
+            when ranked.quarantine_rule is not null then 'quarantined'
             when ranked.version_rank > 1 then 'duplicate'
             when deletions.deleted_at >= ranked.updated_at then 'deleted'
             else 'valid'
         end as row_status,
         case
-            when ranked.customer_id is null then 'null_key'
-        end as quarantine_rule
+            when ranked.quarantine_rule = 'type_conflict' then ranked.type_conflict_value
+            when ranked.quarantine_rule is not null then ranked.email
+        end as rejected_value
     from ranked
     left join deletions
         on ranked.customer_id = deletions.customer_id

@@ -1,8 +1,12 @@
 {#-
     Every order line in bronze (merged on order_line_id by dlt), typed and classified.
-    Rules, first match wins: null_key, impossible_quantity (quantity < 1),
-    impossible_amount (negative price or discount), orphan_order (the order does not
-    exist). Lines for an unknown product are kept: gold points them at the unknown member.
+    Rules, first match wins: null_key (line, order or product id missing),
+    impossible_quantity (quantity < 1), impossible_amount (negative or missing price,
+    negative discount), amount_out_of_range (price above var max_unit_price),
+    quantity_out_of_range (more than var max_quantity), discount_exceeds_gross (discount
+    above quantity x unit price), orphan_order (the order does not exist or is
+    quarantined). Lines for an unknown product are kept: gold points them at the unknown
+    member.
 -#}
 
 with
@@ -44,12 +48,19 @@ with_rule as (
     select
         ranked.*,
         case
-            when ranked.order_line_id is null or ranked.order_id is null then 'null_key'
+            when ranked.order_line_id is null
+                or ranked.order_id is null
+                or ranked.product_id is null
+                then 'null_key'
             when ranked.quantity is null or ranked.quantity < 1 then 'impossible_quantity'
             when ranked.unit_price is null
                 or ranked.unit_price < 0
                 or ranked.discount_amount < 0
                 then 'impossible_amount'
+            when ranked.unit_price > {{ var('max_unit_price') }} then 'amount_out_of_range'
+            when ranked.quantity > {{ var('max_quantity') }} then 'quantity_out_of_range'
+            when ranked.discount_amount > ranked.quantity * ranked.unit_price
+                then 'discount_exceeds_gross'
             when orders.order_id is null then 'orphan_order'
         end as quarantine_rule
     from ranked

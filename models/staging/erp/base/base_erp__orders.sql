@@ -1,4 +1,9 @@
-{#- Every order row in bronze (merged on order_id by dlt), typed and classified. -#}
+{#-
+    Every order row in bronze (merged on order_id by dlt), typed and classified. Rules,
+    first match wins: null_key (order or store id missing), unparseable_date (no
+    ordered_at), date_out_of_range (ordered_at or updated_at outside dim_date: a return
+    line is dated with updated_at), unknown_status (a status gold does not know).
+-#}
 
 with
 
@@ -29,20 +34,34 @@ ranked as (
     from typed
 ),
 
-classified as (
+with_rule as (
     select
         ranked.*,
         case
-            when ranked.order_id is null then 'quarantined'
-            when ranked.ordered_at is null then 'quarantined'
-            when ranked.version_rank > 1 then 'duplicate'
-            else 'valid'
-        end as row_status,
-        case
-            when ranked.order_id is null then 'null_key'
+            when ranked.order_id is null or ranked.store_id is null then 'null_key'
             when ranked.ordered_at is null then 'unparseable_date'
+            when {{ is_outside_calendar('ranked.ordered_at') }}
+                or {{ is_outside_calendar('ranked.updated_at') }}
+                then 'date_out_of_range'
+            when ranked.order_status is null
+                or ranked.order_status not in (
+                    'placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned'
+                )
+                then 'unknown_status'
         end as quarantine_rule
     from ranked
+),
+
+classified as (
+    select
+        with_rule.*,
+        case
+            when with_rule.quarantine_rule = 'null_key' then 'quarantined'
+            when with_rule.version_rank > 1 then 'duplicate'
+            when with_rule.quarantine_rule is not null then 'quarantined'
+            else 'valid'
+        end as row_status
+    from with_rule
 )
 
 select * from classified

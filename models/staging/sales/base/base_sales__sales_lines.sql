@@ -1,20 +1,26 @@
 {#-
     Every POS / e-commerce line delivered in the sales files, parsed from text and
-    classified. A line delivered again in a later file (same transaction and line number)
-    is a counted duplicate; the first delivery is kept, so facts already built never move.
-    Rules on the kept line, first match wins: null_key, unparseable_quantity,
-    unparseable_date, impossible_amount (negative or unparseable price or discount),
-    orphan_store (store code unknown to the ERP). Unknown SKUs and customers are kept.
+    classified. Reads bronze_sales.sales_lines only.
+
+    Deliveries: a file name delivered again with new content is a correction. Every line
+    of an older delivery of that name is superseded (bronze keeps them for audit); the
+    newest delivery counts. A line delivered again in another file (same transaction and
+    line number) is a counted duplicate; the copy in the file whose name was delivered
+    first is kept, so a correction keeps the original file's place and replaces its lines.
+
+    Rules on the kept line, first match wins: null_key, value_too_long,
+    unparseable_quantity, unparseable_date, impossible_amount (negative or unparseable
+    price or discount), impossible_quantity (0), date_out_of_range (outside dim_date),
+    amount_out_of_range (unit price above var max_unit_price), quantity_out_of_range
+    (more units than var max_quantity), discount_exceeds_gross (discount above quantity x
+    unit price). Unknown stores, SKUs and customers are kept: gold keys them to the
+    unknown members until they arrive.
 -#}
 
 with
 
 sales_lines as (
     select * from {{ source('bronze_sales', 'sales_lines') }}
-),
-
-stores as (
-    select * from {{ ref('stg_erp__stores') }}
 ),
 
 parsed as (
@@ -34,6 +40,7 @@ parsed as (
             {{ parse_amount('discount_amount') }},
             case when {{ clean_text('discount_amount') }} is null then 0 end
         ) as discount_amount,
+        {{ clean_text('discount_amount') }} as discount_amount_raw,
         {{ clean_text('sold_at') }} as sold_at_raw,
         {{ parse_timestamp('sold_at') }} as sold_at,
         lower({{ clean_text('payment_method') }}) as payment_method,
@@ -44,22 +51,60 @@ parsed as (
     from sales_lines
 ),
 
-ranked as (
+file_deliveries as (
+    select
+        _source_file,
+        min(_loaded_at) as file_first_loaded_at,
+        max(_loaded_at) as file_last_loaded_at,
+        min(_dlt_load_id) as file_first_load_id,
+        max(_dlt_load_id) as file_last_load_id
+    from parsed
+    group by _source_file
+),
+
+delivered as (
     select
         parsed.*,
-        row_number() over (
-            partition by parsed.transaction_id, parsed.line_number_raw
-            order by parsed._loaded_at, parsed._dlt_load_id, parsed._source_file, parsed._source_row
-        ) as delivery_rank
+        file_deliveries.file_first_loaded_at,
+        file_deliveries.file_last_loaded_at,
+        {{ as_boolean(
+            'parsed._loaded_at < file_deliveries.file_last_loaded_at'
+            ~ ' or (parsed._loaded_at = file_deliveries.file_last_loaded_at'
+            ~ ' and parsed._dlt_load_id < file_deliveries.file_last_load_id)'
+        ) }} as is_superseded,
+        file_deliveries.file_first_load_id
     from parsed
+    inner join file_deliveries
+        on parsed._source_file = file_deliveries._source_file
+),
+
+ranked as (
+    select
+        delivered.*,
+        row_number() over (
+            partition by
+                delivered.transaction_id,
+                delivered.line_number,
+                case when {{ is_true('delivered.is_superseded') }} then 1 else 0 end
+            order by
+                delivered.file_first_loaded_at,
+                delivered.file_first_load_id,
+                delivered._source_file,
+                delivered._source_row
+        ) as delivery_rank
+    from delivered
 ),
 
 with_rule as (
     select
         ranked.*,
-        stores.store_id,
         case
             when ranked.transaction_id is null or ranked.line_number is null then 'null_key'
+            when {{ is_too_long('ranked.transaction_id') }}
+                or {{ is_too_long('ranked.store_code') }}
+                or {{ is_too_long('ranked.sku') }}
+                or {{ is_too_long('ranked.payment_method') }}
+                then 'value_too_long'
             when ranked.quantity is null then 'unparseable_quantity'
             when ranked.sold_at is null then 'unparseable_date'
             when ranked.unit_price is null
@@ -67,17 +112,23 @@ with_rule as (
                 or ranked.discount_amount is null
                 or ranked.discount_amount < 0
                 then 'impossible_amount'
-            when stores.store_id is null then 'orphan_store'
+            when ranked.quantity = 0 then 'impossible_quantity'
+            when {{ is_outside_calendar('ranked.sold_at') }} then 'date_out_of_range'
+            when ranked.unit_price > {{ var('max_unit_price') }} then 'amount_out_of_range'
+            when ranked.quantity > {{ var('max_quantity') }}
+                or ranked.quantity < -1 * {{ var('max_quantity') }}
+                then 'quantity_out_of_range'
+            when ranked.discount_amount > abs(ranked.quantity) * ranked.unit_price
+                then 'discount_exceeds_gross'
         end as quarantine_rule
     from ranked
-    left join stores
-        on ranked.store_code = stores.store_code
 ),
 
 classified as (
     select
         with_rule.*,
         case
+            when {{ is_true('with_rule.is_superseded') }} then 'superseded'
             when with_rule.quarantine_rule = 'null_key' then 'quarantined'
             when with_rule.delivery_rank > 1 then 'duplicate'
             when with_rule.quarantine_rule is not null then 'quarantined'
