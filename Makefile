@@ -68,8 +68,12 @@ demo: $(VENV)/.core
 parse: $(VENV)/.all
 	$(BIN)/dbt parse --profiles-dir . --project-dir .
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist); tests/conftest.py keeps each module,
+# and the modules sharing the demo timeline, on one worker. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed system-packages
-	RETAIL_PORTABILITY_BIN=$(abspath $(PORTABILITY_BIN)) $(BIN)/python -m pytest
+	RETAIL_PORTABILITY_BIN=$(abspath $(PORTABILITY_BIN)) $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist loadscope --durations=15
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
 # and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.

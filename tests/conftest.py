@@ -21,6 +21,45 @@ DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 
 
+DEMO_TIMELINE_MODULES = frozenset({
+    "tests/integration/test_gold_models.py",
+    "tests/integration/test_customer_analytics.py",
+})
+"""The modules that read the session's demo timeline (``demo_run``): one worker runs them all,
+so the timeline is built once. A module missing here still passes; it only builds it again."""
+
+
+def _group(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return "demo-timeline" if module in DEMO_TIMELINE_MODULES else module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`make test` runs the suite on several workers (pytest-xdist, ``--dist loadscope``).
+
+    A module runs whole on one worker, so a module-scoped timeline is built once; the
+    modules sharing the session's demo timeline run together on one worker too.
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return ModuleScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules marked slow go first, so the long ones do not end up last on one worker.
+
+    The order is stable: within the slow and the other modules, collection order is kept.
+    """
+    slow = {_group(item.nodeid) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: _group(item.nodeid) not in slow)
+
+
 def services_required() -> bool:
     """CI sets RETAIL_REQUIRE_SERVICES=1: a missing database is then a failure, not a skip."""
     return os.environ.get("RETAIL_REQUIRE_SERVICES") == "1"

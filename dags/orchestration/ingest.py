@@ -52,6 +52,7 @@ def ingest_source_to_bronze(source: str, destination: str, **context: Any) -> di
         "resumed_rows": report.resumed_rows,
         "seconds": round(report.seconds, 3),
         "schema_changes": [asdict(change) for change in report.schema_changes],
+        "type_conflicts": [asdict(change) for change in report.type_conflicts],
     }
     ti = context.get("ti")
     # The ingestion counts rows per table over all loads of the run (an interrupted load

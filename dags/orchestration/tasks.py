@@ -122,7 +122,7 @@ def record_audit(
                     operator=crumb.get("operator"),
                     seconds=_seconds(crumb.get("duration")),
                     rows=rows,
-                    dq_success=None if dq is None else bool(dq.get("success")),
+                    dq_success=None if dq is None or "success" not in dq else bool(dq["success"]),
                     dq_results=dq,
                 )
             )
@@ -172,7 +172,11 @@ def _task_rows(
     warehouse: Warehouse,
 ) -> tuple[int | None, dict[str, Any] | None]:
     if task_id in ingested:
-        return int(ingested[task_id].get("total_rows") or 0), None
+        summary = ingested[task_id]
+        # Drift is not a verdict: the audit keeps it beside the rows (no dq_success).
+        drift = {key: summary[key] for key in ("schema_changes", "type_conflicts")
+                 if summary.get(key)}
+        return int(summary.get("total_rows") or 0), drift or None
     if task_id in gates:
         report = dict(gates[task_id])
         return int(report.get("rows") or 0), report

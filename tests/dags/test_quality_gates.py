@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+from ingestion.demo import crm_data
 from ingestion.ingest import ingest_source
 from ingestion.settings import Paths
 from orchestration.audit import (
@@ -93,6 +95,32 @@ def test_lowering_the_tolerance_turns_planted_rows_into_a_failure(workspace: Pat
 
     assert not report.success
     assert any("quantity" in failure for failure in report.failures())
+
+
+def test_type_conflicts_in_a_required_column_above_the_tolerance_stop_the_gate(
+    workspace: Paths,
+) -> None:
+    """Every tenth customer's created_at is text that is no timestamp: dlt lands it in a
+    variant column, so created_at itself is NULL for 10 % of the load."""
+    crm_dir = workspace.demo_dir / "crm"
+    rows = crm_data.read_customers(crm_dir).to_pylist()
+    for row in rows:
+        if row["customer_id"] % 10 == 3:
+            row["created_at"] = "last tuesday"
+    crm_data.write_crm(crm_dir, pa.Table.from_pylist(rows), crm_data.read_deletions(crm_dir))
+    ingest_all(workspace)
+
+    report = bronze_report()
+
+    assert not report.success
+    customers = next(c for c in report.checks if c.check == "bronze_crm.customers")
+    failed = [e.kwargs.get("column") for e in customers.expectations if not e.success]
+    assert failed == ["created_at"]
+    with duckdb.connect(str(workspace.duckdb_path)) as con:
+        [(variants,)] = con.execute(
+            "select count(*) from bronze_crm.customers where created_at__v_text = 'last tuesday'"
+        ).fetchall()
+    assert variants == sum(1 for row in rows if row["customer_id"] % 10 == 3)
 
 
 @pytest.fixture

@@ -25,11 +25,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 from typing import Any  # noqa: E402
 
 import duckdb  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pytest  # noqa: E402
 from airflow_harness import airflow_db, dbt_manifest, run_dag, task_states  # noqa: E402, F401
 from powerbi_server import FakePowerBIServer  # noqa: E402
 
-from ingestion.demo import generator  # noqa: E402
+from ingestion.demo import crm_data, generator  # noqa: E402
+from ingestion.demo.state import DemoState  # noqa: E402
 from ingestion.settings import Paths  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -150,6 +152,7 @@ def test_two_demo_days_build_gold_and_refresh_power_bi_once_per_run(
     sales_after_day_0 = count(pipeline, "gold.fct_sales")
 
     generator.advance(pipeline, 1)
+    conflicted = plant_opt_in_type_conflict(pipeline)
     started = time.perf_counter()
     second = run_dag(DAY_1)
     second_seconds = time.perf_counter() - started
@@ -191,6 +194,23 @@ def test_two_demo_days_build_gold_and_refresh_power_bi_once_per_run(
     )
     assert built == [(count(pipeline, "gold.fct_sales"),)]
     assert query(pipeline, "select distinct status from audit.bronze_loads") == [("passed",)]
+
+    # The CRM's type conflict: quarantined in silver, and the ingest task's audit row says so.
+    [(dq_success, drift)] = query(
+        pipeline,
+        "select t.dq_success, t.dq_results from audit.task_runs t "
+        "join audit.pipeline_runs r using (dag_id, run_id) "
+        "where t.task_id = 'ingest.crm' and r.logical_date::date = date '2026-01-01'",
+    )
+    assert dq_success is None
+    assert [(c["table"], c["column"]) for c in json.loads(drift)["type_conflicts"]] == [
+        ("customers", "marketing_opt_in__v_text")
+    ]
+    assert query(
+        pipeline,
+        "select record_key, rejected_value from silver.quarantine_crm "
+        "where quarantine_rule = 'type_conflict'",
+    ) == [(str(conflicted), "marketing_opt_in: maybe")]
     print(f"\ndag.test() wall time: day 0 {first_seconds:.1f} s, day 1 {second_seconds:.1f} s")
 
 
@@ -239,6 +259,31 @@ def test_corrupt_sales_delivery_stops_the_dag_at_the_bronze_gate(
     assert str(again.state) == "failed"
     assert task_states(again)["bronze_gate"] == "failed"
     assert powerbi.requests == []
+
+
+def plant_opt_in_type_conflict(paths: Paths) -> int:
+    """A new version of one customer whose marketing opt-in is "maybe"; return its id.
+
+    The CRM answers in JSON text: "true"/"false" still fit the boolean column, "maybe" does
+    not and lands in a dlt variant column.
+    """
+    crm_dir = paths.demo_dir / "crm"
+    customers = crm_data.read_customers(crm_dir)
+    today = DemoState.load(paths.demo_dir / "state.json").business_date()
+    deleted = set(crm_data.read_deletions(crm_dir).column("customer_id").to_pylist())
+    rows = customers.to_pylist()
+    target = min(row["customer_id"] for row in rows
+                 if not row["is_deleted"] and row["customer_id"] not in deleted
+                 and row["updated_at"] < today.isoformat())
+    for row in rows:
+        row["marketing_opt_in"] = "true" if row["marketing_opt_in"] else "false"
+        if row["customer_id"] == target:
+            row.update(marketing_opt_in="maybe", updated_at=f"{today.isoformat()}T12:00:00Z")
+    schema = customers.schema.set(customers.schema.get_field_index("marketing_opt_in"),
+                                  pa.field("marketing_opt_in", pa.string()))
+    crm_data.write_crm(crm_dir, pa.Table.from_pylist(rows, schema=schema),
+                       crm_data.read_deletions(crm_dir))
+    return target
 
 
 def corrupt_sales_quantities(paths: Paths, every: int) -> int:
