@@ -62,7 +62,7 @@ install: $(VENV)/.core
 install-all: $(VENV)/.all
 
 demo: $(VENV)/.core
-	time $(BIN)/python -m ingestion demo --scale $(SCALE) --days $(DAYS) --seed $(SEED)
+	time $(BIN)/python -m tools.quickstart --scale $(SCALE) --days $(DAYS) --seed $(SEED)
 
 # The manifest Cosmos renders the DAG from, produced ahead of time (never at DAG parse time).
 parse: $(VENV)/.all
@@ -79,12 +79,12 @@ test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed 
 # and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.
 BENCH_SCALES ?= 1,20
 bench: $(VENV)/.all
-	$(BIN)/python -m ingestion.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark
+	$(BIN)/python -m tools.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark
 
 DOCS_PORT ?= 8081
 docs: $(VENV)/.core
 	@test -f target/index.html || $(BIN)/dbt docs generate --profiles-dir . --project-dir .
-	$(BIN)/python -m ingestion.docs_server --port $(DOCS_PORT) --target-dir target
+	$(BIN)/python -m tools.docs_server --port $(DOCS_PORT) --target-dir target
 
 # sqlfluff's dbt templater and the convention check parse against an in-memory DuckDB:
 # lint needs no warehouse and never locks warehouse/retail.duckdb.
@@ -94,7 +94,7 @@ lint: lint-python lint-sql lint-dbt
 
 lint-python: $(VENV)/.all
 	$(BIN)/ruff check .
-	$(BIN)/mypy ingestion dags
+	$(BIN)/mypy ingestion dags tools
 
 lint-sql: $(VENV)/.all
 	$(LINT_ENV) DBT_TARGET_PATH=target/sqlfluff $(BIN)/sqlfluff lint models snapshots tests/dbt \
@@ -149,6 +149,7 @@ AIRFLOW_ENV = PATH=$(abspath $(BIN)):$$PATH AIRFLOW_HOME=$(AIRFLOW_HOME) AIRFLOW
 	PYTHONPATH=$(CURDIR) RETAIL_DBT_MANIFEST_PATH=$(CURDIR)/target/manifest.json \
 	RETAIL_DBT_PROJECT_DIR=$(CURDIR) \
 	RETAIL_DUCKDB_PATH=$(CURDIR)/warehouse/retail.duckdb RETAIL_DEMO_DIR=$(CURDIR)/data/demo \
+	RETAIL_SOURCES=$${RETAIL_SOURCES:-demo} \
 	RETAIL_DLT_PIPELINES_DIR=$(CURDIR)/warehouse/.dlt \
 	AIRFLOW__API_AUTH__JWT_SECRET_CMD="cat $(AIRFLOW_HOME)/jwt_secret"
 

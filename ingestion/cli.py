@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
 import traceback
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 
 from ingestion.demo import generator
 from ingestion.demo.crm_server import CrmHTTPServer
+from ingestion.demo.sources import demo_endpoints
 from ingestion.destinations import DESTINATIONS
 from ingestion.errors import UserError
 from ingestion.ingest import SOURCES, format_summary, ingest_source
-from ingestion.quickstart import run_quickstart
-from ingestion.settings import load_paths
+from ingestion.settings import Paths, load_paths
+from ingestion.sources import SourceEndpoints, configured_endpoints, demo_sources_requested
 
 
 def _say(message: str) -> None:
@@ -54,21 +57,26 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--destination", choices=DESTINATIONS, default="duckdb")
     ing.add_argument("--report", help="also write the summary as JSON to this file")
 
-    demo = add("demo", "generate, ingest, build, test and document")
-    demo.add_argument("--scale", type=float, default=1.0)
-    demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--days", type=int, default=2, help="daily increments after day 0")
-
     srv = add("serve-crm", "serve the demo CRM API until interrupted")
     srv.add_argument("--port", type=int, default=8765)
     return parser
+
+
+def _endpoints(paths: Paths, names: tuple[str, ...]
+               ) -> AbstractContextManager[SourceEndpoints]:
+    """The configured sources; the demo's stand-ins only when RETAIL_SOURCES=demo."""
+    if demo_sources_requested():
+        return demo_endpoints(paths, names)
+    return contextlib.nullcontext(configured_endpoints(names))
 
 
 def _ingest(args: argparse.Namespace) -> None:
     paths = load_paths()
     started = time.perf_counter()
     names = SOURCES if args.source == "all" else (args.source,)
-    reports = [ingest_source(name, args.destination, paths, _say) for name in names]
+    with _endpoints(paths, names) as endpoints:
+        reports = [ingest_source(name, args.destination, paths, _say, endpoints)
+                   for name in names]
     _say(format_summary(reports))
     _say(f"bronze written to {args.destination}"
          + (f" ({paths.duckdb_path})" if args.destination == "duckdb" else "")
@@ -101,8 +109,6 @@ def _run(args: argparse.Namespace) -> None:
         _say(f"demo is now at day {state.day} ({state.business_date()})")
     elif args.command == "ingest":
         _ingest(args)
-    elif args.command == "demo":
-        run_quickstart(load_paths(), args.scale, args.seed, args.days, _say)
     elif args.command == "serve-crm":
         _serve_crm(args)
 

@@ -2,68 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
-
 from ingestion.crm import crm_session, crm_source
-from ingestion.demo.crm_server import RunningCrmServer
 from ingestion.destinations import make_destination, make_staging, state_folder_name
 from ingestion.erp import erp_source
 from ingestion.errors import UserError
 from ingestion.lookback import BronzeVersions
 from ingestion.pipeline import Progress, SourceReport, run_source
 from ingestion.sales import sales_source
-from ingestion.settings import Paths, crm_http_settings, erp_lookback_minutes, erp_url
+from ingestion.settings import Paths, crm_http_settings, erp_lookback_minutes
 from ingestion.source_errors import explain_failure
+from ingestion.sources import SourceEndpoints
 
 SOURCES = ("crm", "erp", "sales")
 DATASETS = {"crm": "bronze_crm", "erp": "bronze_erp", "sales": "bronze_sales"}
 
 
-@contextlib.contextmanager
-def crm_base_url(paths: Paths) -> Iterator[str]:
-    """The configured CRM, or the demo stand-in started for the duration of the load."""
-    configured = os.environ.get("RETAIL_CRM_URL")
-    if configured:
-        yield configured
-        return
-    if not paths.crm_dir.exists():
-        raise UserError(
-            f"no demo CRM data in {paths.crm_dir} (run `python -m ingestion generate` first "
-            "or set RETAIL_CRM_URL)"
-        )
-    with RunningCrmServer(paths.crm_dir) as server:
-        yield server.base_url
-
-
-def sales_bucket_url(paths: Paths) -> str:
-    configured = os.environ.get("RETAIL_SALES_BUCKET_URL")
-    if configured:
-        return configured
-    if not paths.landing_dir.exists():
-        raise UserError(
-            f"no demo sales landing folder at {paths.landing_dir} (run `python -m ingestion "
-            "generate` first or set RETAIL_SALES_BUCKET_URL)"
-        )
-    return paths.landing_dir.resolve().as_uri()
-
-
-def erp_source_url(paths: Paths) -> str:
-    """The configured ERP, or the demo's SQLite file, which must have been generated."""
-    if not os.environ.get("RETAIL_ERP_URL") and not paths.erp_sqlite_path.exists():
-        raise UserError(
-            f"no demo ERP database at {paths.erp_sqlite_path} (run `python -m ingestion "
-            "generate` first or set RETAIL_ERP_URL)"
-        )
-    return erp_url(paths)
-
-
-def ingest_source(name: str, destination_name: str, paths: Paths,
-                  progress: Progress) -> SourceReport:
-    """Land what is new in one source in its bronze dataset of the given warehouse."""
+def ingest_source(name: str, destination_name: str, paths: Paths, progress: Progress,
+                  endpoints: SourceEndpoints) -> SourceReport:
+    """Land what is new in one source (read at its URL in ``endpoints``) in its bronze
+    dataset of the given warehouse."""
     if name not in SOURCES:
         raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
+    url = endpoints.url(name)
     destination = make_destination(destination_name, paths)
     staging = make_staging(destination_name)
     pipelines_dir = paths.pipelines_dir / state_folder_name(destination_name, paths)
@@ -72,22 +32,20 @@ def ingest_source(name: str, destination_name: str, paths: Paths,
     try:
         if name == "crm":
             http = crm_http_settings()
-            with crm_base_url(paths) as url:
-                source = crm_source(url, lookback_minutes=erp_lookback_minutes(),
-                                    versions=versions, session=crm_session(http, progress))
-                return run_source(name, source, destination, dataset, pipelines_dir,
-                                  progress, staging, versions)
+            source = crm_source(url, lookback_minutes=erp_lookback_minutes(),
+                                versions=versions, session=crm_session(http, progress))
+            return run_source(name, source, destination, dataset, pipelines_dir,
+                              progress, staging, versions)
         if name == "erp":
-            source = erp_source(erp_source_url(paths), lookback_minutes=erp_lookback_minutes(),
-                                versions=versions)
+            source = erp_source(url, lookback_minutes=erp_lookback_minutes(), versions=versions)
             return run_source(name, source, destination, dataset, pipelines_dir, progress,
                               staging, versions)
-        return run_source(name, sales_source(sales_bucket_url(paths)), destination, dataset,
+        return run_source(name, sales_source(url), destination, dataset,
                           pipelines_dir, progress, staging)
     except UserError:
         raise
     except Exception as error:
-        explained = explain_failure(error, name, destination_name)
+        explained = explain_failure(error, name, url, destination_name)
         if explained is None:
             raise
         raise explained from error

@@ -81,11 +81,6 @@ def load_paths() -> Paths:
     )
 
 
-def erp_url(paths: Paths) -> str:
-    """SQLAlchemy URL of the ERP; the demo's SQLite file unless RETAIL_ERP_URL is set."""
-    return os.environ.get("RETAIL_ERP_URL") or f"sqlite:///{paths.erp_sqlite_path.resolve()}"
-
-
 @dataclass(frozen=True)
 class PostgresSettings:
     host: str
@@ -94,12 +89,18 @@ class PostgresSettings:
     password: str
     database: str
 
-    def sqlalchemy_url(self, database: str | None = None) -> str:
-        auth = self.user if not self.password else f"{self.user}:{self.password}"
-        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{database or self.database}"
+    def sqlalchemy_url(self, database: str | None = None,
+                       driver: str = "postgresql+psycopg2") -> str:
+        """The URL, with user and password escaped as URLs need."""
+        from sqlalchemy.engine import URL
+
+        return URL.create(driver, username=self.user, password=self.password or None,
+                          host=self.host, port=self.port,
+                          database=database or self.database).render_as_string(
+                              hide_password=False)
 
     def dlt_credentials(self) -> str:
-        return self.sqlalchemy_url().replace("postgresql+psycopg2://", "postgresql://", 1)
+        return self.sqlalchemy_url(driver="postgresql")
 
 
 def postgres_settings() -> PostgresSettings:

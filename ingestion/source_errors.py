@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from dlt.destinations.exceptions import DestinationConnectionError
 
 from ingestion.errors import UserError
-from ingestion.settings import crm_http_settings, erp_url, load_paths, postgres_settings
+from ingestion.settings import crm_http_settings, postgres_settings
 
 PG_SETTINGS = "RETAIL_PG_HOST / RETAIL_PG_PORT / RETAIL_PG_USER / RETAIL_PG_PASSWORD / " \
               "RETAIL_PG_DATABASE"
@@ -43,8 +43,8 @@ def _crm_unreachable(error: BaseException) -> UserError:
         "RETAIL_CRM_MAX_ATTEMPTS set how long to wait)")
 
 
-def _erp_unreachable(error: BaseException) -> UserError:
-    url = sa.make_url(erp_url(load_paths())).render_as_string(hide_password=True)
+def _erp_unreachable(error: BaseException, source_url: str) -> UserError:
+    url = sa.make_url(source_url).render_as_string(hide_password=True)
     return UserError(f"cannot read the ERP database {url}: {_first_line(error)} "
                      "(check RETAIL_ERP_URL and that the server is running)")
 
@@ -59,7 +59,8 @@ def _warehouse_unreachable(error: BaseException, destination: str) -> UserError:
                      "(check its RETAIL_* connection settings)")
 
 
-def explain_failure(error: BaseException, source: str, destination: str) -> UserError | None:
+def explain_failure(error: BaseException, source: str, source_url: str,
+                    destination: str) -> UserError | None:
     """A UserError for failures the user can fix (unreachable systems), else None."""
     chain = list(causes(error))
     for cause in chain:
@@ -67,7 +68,7 @@ def explain_failure(error: BaseException, source: str, destination: str) -> User
             return _crm_unreachable(cause)
     for cause in chain:
         if source == "erp" and isinstance(cause, sa.exc.OperationalError | sa.exc.InterfaceError):
-            return _erp_unreachable(cause)
+            return _erp_unreachable(cause, source_url)
     for cause in chain:
         if isinstance(cause, DestinationConnectionError) or (
                 type(cause).__module__.startswith("psycopg2")

@@ -78,6 +78,15 @@ def require_server(url: str, what: str) -> None:
         pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def demo_sources() -> Iterator[None]:
+    """The suite reads the demo's stand-ins: RETAIL_SOURCES=demo for every test and every
+    command it runs (a test of configured sources removes it from its own environment)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAIL_SOURCES", "demo")
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Day 0 of the demo, generated once per session; tests copy it before changing it."""

@@ -8,40 +8,32 @@ It returns a JSON summary that Airflow keeps as XCom (the audit reads rows and s
 
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from orchestration.audit import BronzeLoad, register_bronze_loads
-from orchestration.settings import load_settings
 from orchestration.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
 
-def ensure_ingestion_importable() -> None:
-    """Make the ``ingestion`` package importable from a worker that only has ``dags/``.
-
-    It normally is (``pip install -e .`` or ``PYTHONPATH``); otherwise the project dir,
-    which holds the package, is put on ``sys.path``.
-    """
-    try:
-        importlib.import_module("ingestion")
-    except ModuleNotFoundError:
-        sys.path.insert(0, str(load_settings().project_dir))
-        importlib.import_module("ingestion")
-
-
 def ingest_source_to_bronze(source: str, destination: str, **context: Any) -> dict[str, Any]:
     """Load one source (``crm``, ``erp`` or ``sales``) into ``destination``; return the summary."""
-    ensure_ingestion_importable()
     from ingestion.ingest import ingest_source
     from ingestion.settings import load_paths
+    from ingestion.sources import configured_endpoints, demo_sources_requested
 
-    report = ingest_source(source, destination, load_paths(), log.info)
+    paths = load_paths()
+    if demo_sources_requested():
+        # the demo's stand-ins, only when asked for (RETAIL_SOURCES=demo)
+        from ingestion.demo.sources import ingest_demo_source
+
+        report = ingest_demo_source(source, destination, paths, log.info)
+    else:
+        report = ingest_source(source, destination, paths, log.info,
+                               configured_endpoints((source,)))
     summary = {
         "source": report.source,
         "dataset": report.dataset,

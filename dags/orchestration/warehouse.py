@@ -1,8 +1,9 @@
 """A small connection to the warehouse the dbt target points at: DuckDB or PostgreSQL.
 
-The quality gates read data through it and the audit writes through it. It reads the
-same environment variables as ``profiles.yml`` and the ingestion (``RETAIL_DUCKDB_PATH``,
-``RETAIL_PG_*``), so the DAG, dlt and dbt always talk to the same database.
+The quality gates read data through it and the audit writes through it. Where the
+warehouse is comes from ``ingestion.settings``, the one place that reads
+``RETAIL_DUCKDB_PATH`` and ``RETAIL_PG_*`` (the same variables ``profiles.yml`` reads), so the
+DAG, dlt and dbt always talk to the same database.
 
 Identifiers are always quoted with ``quote_ident``/``relation``; values go through
 parameters.
@@ -11,7 +12,6 @@ parameters.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,9 @@ def relation(schema: str, table: str) -> str:
 
 def duckdb_path() -> Path:
     """The DuckDB file of the ingestion and of the ``duckdb`` dbt target."""
-    return Path(os.environ.get("RETAIL_DUCKDB_PATH", "warehouse/retail.duckdb")).expanduser()
+    from ingestion.settings import load_paths
+
+    return load_paths().duckdb_path
 
 
 class Warehouse:
@@ -61,13 +63,11 @@ class Warehouse:
         else:
             import psycopg2
 
+            from ingestion.settings import postgres_settings
+
             pg = postgres_settings()
             self._conn = psycopg2.connect(
-                host=pg["host"],
-                port=pg["port"],
-                user=pg["user"],
-                password=pg["password"],
-                dbname=pg["dbname"],
+                host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.database
             )
         return self
 
@@ -175,29 +175,9 @@ class Warehouse:
         """SQLAlchemy URL of this warehouse (used by Great Expectations' SQL path)."""
         if self.kind == "duckdb":
             return f"duckdb:///{duckdb_path().resolve()}"
-        from sqlalchemy.engine import URL
+        from ingestion.settings import postgres_settings
 
-        pg = postgres_settings()
-        url = URL.create(
-            "postgresql+psycopg2",
-            username=str(pg["user"]),
-            password=str(pg["password"]) or None,
-            host=str(pg["host"]),
-            port=int(pg["port"]),
-            database=str(pg["dbname"]),
-        )
-        return url.render_as_string(hide_password=False)
-
-
-def postgres_settings() -> dict[str, Any]:
-    """The ``RETAIL_PG_*`` variables ``profiles.yml`` and the ingestion read."""
-    return {
-        "host": os.environ.get("RETAIL_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("RETAIL_PG_PORT", "5432")),
-        "user": os.environ.get("RETAIL_PG_USER", "postgres"),
-        "password": os.environ.get("RETAIL_PG_PASSWORD", ""),
-        "dbname": os.environ.get("RETAIL_PG_DATABASE", "retail"),
-    }
+        return postgres_settings().sqlalchemy_url()
 
 
 def warehouse_kind(target: str) -> str:

@@ -53,12 +53,6 @@ order_lines = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False, index=True),
 )
 
-PRIMARY_KEYS: dict[str, str] = {
-    "products": "product_id",
-    "stores": "store_id",
-    "orders": "order_id",
-    "order_lines": "order_line_id",
-}
 
 ORDER_FLOW: dict[str, str] = {"placed": "paid", "paid": "shipped", "shipped": "delivered"}
 OPEN_STATUSES = tuple(ORDER_FLOW)

@@ -17,8 +17,9 @@ from ingestion.demo import crm_data, erp_data, sales_data
 from ingestion.demo import erp_schema as erp
 from ingestion.demo.erp_data import Sizes
 from ingestion.demo.planted import PlantedRegister
+from ingestion.demo.sources import demo_erp_url
 from ingestion.demo.state import DemoState
-from ingestion.settings import Paths, erp_url
+from ingestion.settings import Paths
 
 CRM_FLAW_RATE = 0.01
 ERP_FLAW_RATE = 0.002
@@ -35,7 +36,7 @@ def _quiet(_: str) -> None:
 
 def _erp_engine(paths: Paths) -> sa.Engine:
     paths.erp_sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(erp_url(paths))
+    return sa.create_engine(demo_erp_url(paths))
 
 
 def _reset_demo_dir(paths: Paths) -> None:

@@ -16,11 +16,18 @@ import dlt
 from dlt.sources import DltSource
 from dlt.sources.sql_database import sql_database
 
-from ingestion.demo.erp_schema import PRIMARY_KEYS
 from ingestion.lineage import stamp_loaded_at
 from ingestion.lookback import BronzeVersions, lag_seconds
 
 CURSOR = "updated_at"
+
+PRIMARY_KEYS: dict[str, str] = {
+    "products": "product_id",
+    "stores": "store_id",
+    "orders": "order_id",
+    "order_lines": "order_line_id",
+}
+"""The ERP tables the source reads, each with its primary key and an ``updated_at`` cursor."""
 
 
 def erp_source(url: str, lookback_minutes: int = 0, versions: BronzeVersions | None = None,

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from ingestion.demo import crm_data
-from ingestion.ingest import ingest_source
+from ingestion.demo.sources import ingest_demo_source
 from ingestion.settings import Paths
 from orchestration.audit import (
     BronzeLoad,
@@ -36,7 +36,7 @@ def ingest_all(paths: Paths) -> list[BronzeLoad]:
     """Load the three demo sources and register their loads, as the DAG's ingest tasks do."""
     loads = []
     for source in ("crm", "erp", "sales"):
-        report = ingest_source(source, "duckdb", paths, lambda _: None)
+        report = ingest_demo_source(source, "duckdb", paths, lambda _: None)
         for load_id in report.load_ids:
             for table, rows in report.rows.items():
                 loads.append(BronzeLoad(report.dataset, table, load_id, rows))
@@ -218,7 +218,7 @@ def test_a_missing_gold_table_fails_the_gold_gate(gold: duckdb.DuckDBPyConnectio
 def test_gates_and_audit_work_on_postgres_through_sql(workspace: Paths, pg_database: str) -> None:
     loads = []
     for source in ("crm", "erp", "sales"):
-        ingested = ingest_source(source, "postgres", workspace, lambda _: None)
+        ingested = ingest_demo_source(source, "postgres", workspace, lambda _: None)
         loads += [
             BronzeLoad(ingested.dataset, table, load_id, rows)
             for load_id in ingested.load_ids

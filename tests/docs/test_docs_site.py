@@ -1,4 +1,4 @@
-"""The dbt docs site, served by ``python -m ingestion.docs_server``, in a real headless browser.
+"""The dbt docs site, served by ``python -m tools.docs_server``, in a real headless browser.
 
 A small demo is generated, ingested and built; ``dbt docs generate`` writes the site; the
 docs server serves it on a free port and Chromium opens the lineage graph of ``fct_sales``.
@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from ingestion.docs_server import RunningDocsServer
 from tests.conftest import TEST_SCALE, TEST_SEED, services_required
+from tools.docs_server import RunningDocsServer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent

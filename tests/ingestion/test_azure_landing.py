@@ -17,6 +17,7 @@ from ingestion.ingest import ingest_source
 from ingestion.pipeline import SourceReport
 from ingestion.sales import azure
 from ingestion.settings import Paths
+from ingestion.sources import configured_endpoints
 from tests.ingestion.azurite import ACCOUNT_KEY, Azurite, running_azurite, skip_or_fail
 from tests.ingestion.bronze import count, query
 
@@ -61,7 +62,8 @@ def _upload(container: Any, file: Path, name: str | None = None) -> None:
 
 def _ingest(paths: Paths, messages: list[str] | None = None) -> SourceReport:
     sink = messages.append if messages is not None else (lambda _: None)
-    return ingest_source("sales", "duckdb", paths, sink)
+    # a configured source, as in production: RETAIL_SALES_BUCKET_URL points at the container
+    return ingest_source("sales", "duckdb", paths, sink, configured_endpoints(("sales",)))
 
 
 def _counts(paths: Paths) -> dict[str, int]:

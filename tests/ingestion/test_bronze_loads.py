@@ -17,21 +17,22 @@ import pytest
 import sqlalchemy as sa
 
 from ingestion.demo import generator
-from ingestion.demo.erp_schema import PRIMARY_KEYS
 from ingestion.demo.planted import planted_totals
-from ingestion.ingest import SOURCES, ingest_source
+from ingestion.demo.sources import demo_erp_url, ingest_demo_source
+from ingestion.erp import PRIMARY_KEYS
+from ingestion.ingest import SOURCES
 from ingestion.pipeline import SourceReport
-from ingestion.settings import Paths, erp_url
+from ingestion.settings import Paths
 from tests.ingestion.bronze import count, counts, query
 
 
 def _ingest(paths: Paths, *sources: str) -> dict[str, SourceReport]:
-    return {name: ingest_source(name, "duckdb", paths, lambda _: None)
+    return {name: ingest_demo_source(name, "duckdb", paths, lambda _: None)
             for name in (sources or SOURCES)}
 
 
 def _erp_counts(paths: Paths) -> dict[str, int]:
-    engine = sa.create_engine(erp_url(paths))
+    engine = sa.create_engine(demo_erp_url(paths))
     with engine.connect() as conn:
         result: dict[str, int] = {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()
                   for t in PRIMARY_KEYS}
@@ -92,7 +93,7 @@ def test_advance_loads_exactly_the_increment(workspace: Paths) -> None:
     assert after["bronze_sales.sales_lines"] - before["bronze_sales.sales_lines"] == new_lines
     for table, rows in _erp_counts(workspace).items():
         assert after[f"bronze_erp.{table}"] == rows  # merged: one row per ERP row
-    engine = sa.create_engine(erp_url(workspace))
+    engine = sa.create_engine(demo_erp_url(workspace))
     with engine.connect() as conn:
         source_statuses: dict[str, int] = dict(conn.execute(sa.text(
             "select order_status, count(*) from orders group by 1")).all())

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from ingestion.demo import generator
-from ingestion.demo.erp_schema import PRIMARY_KEYS
 from ingestion.demo.planted import read_planted
+from ingestion.erp import PRIMARY_KEYS
 from ingestion.settings import Paths
 
 

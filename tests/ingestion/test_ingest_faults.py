@@ -28,10 +28,11 @@ import pytest
 import sqlalchemy as sa
 
 from ingestion.demo import crm_data, generator
-from ingestion.demo.erp_schema import PRIMARY_KEYS
+from ingestion.demo.sources import demo_erp_url, ingest_demo_source
 from ingestion.demo.state import DemoState
-from ingestion.ingest import SOURCES, ingest_source
-from ingestion.settings import Paths, erp_url, load_paths
+from ingestion.erp import PRIMARY_KEYS
+from ingestion.ingest import SOURCES
+from ingestion.settings import Paths, load_paths
 from tests.ingestion.bronze import counts, query
 
 LATE_ORDER_LINE_ID = 700_000_001
@@ -68,7 +69,7 @@ def ingest_in_process(env: dict[str, str], destination: str = "duckdb") -> None:
             if name.startswith("RETAIL_"):
                 patch.setenv(name, value)
         for source in SOURCES:
-            ingest_source(source, destination, load_paths(), lambda _: None)
+            ingest_demo_source(source, destination, load_paths(), lambda _: None)
 
 
 def cli_env(demo_dir: Path, duckdb_path: Path, pipelines_dir: Path, **extra: str
@@ -83,7 +84,7 @@ def cli_env(demo_dir: Path, duckdb_path: Path, pipelines_dir: Path, **extra: str
 # --- what the sources hold -------------------------------------------------------------
 
 def erp_counts(paths: Paths) -> dict[str, int]:
-    engine = sa.create_engine(erp_url(paths))
+    engine = sa.create_engine(demo_erp_url(paths))
     with engine.connect() as conn:
         result = {f"bronze_erp.{t}": int(conn.execute(sa.text(f"select count(*) from {t}"))
                                          .scalar_one()) for t in PRIMARY_KEYS}
@@ -126,7 +127,7 @@ def duplicated_versions(duckdb_path: Path) -> dict[str, int]:
 def plant_late_erp_changes(paths: Paths, orders_cursor: datetime, lines_cursor: datetime
                            ) -> int:
     """Cancel an order and add an order line, both stamped before the cursors; the order id."""
-    engine = sa.create_engine(erp_url(paths))
+    engine = sa.create_engine(demo_erp_url(paths))
     with engine.begin() as conn:
         order_id, product_id, price = conn.execute(sa.text(
             "select o.order_id, l.product_id, l.unit_price from orders o "
@@ -477,15 +478,16 @@ def empty_env(tmp_path: Path) -> dict[str, str]:
                    tmp_path / "pipelines")
 
 
-def test_bad_postgres_port_is_one_line_naming_the_setting(empty_env: dict[str, str]) -> None:
-    run = run_cli({**empty_env, "RETAIL_PG_PORT": "abc"}, "ingest", "--destination", "postgres")
+def test_bad_postgres_port_is_one_line_naming_the_setting(empty_env: dict[str, str],
+                                                          demo_template: Path) -> None:
+    env = {**empty_env, "RETAIL_DEMO_DIR": str(demo_template), "RETAIL_PG_PORT": "abc"}
+    run = run_cli(env, "ingest", "--destination", "postgres")
     line = _one_line_error(run)
     assert "RETAIL_PG_PORT" in line and "'abc'" in line
 
 
 def test_verbose_shows_the_traceback(empty_env: dict[str, str]) -> None:
-    run = run_cli({**empty_env, "RETAIL_PG_PORT": "abc"}, "ingest", "--destination", "postgres",
-                  "--verbose")
+    run = run_cli(empty_env, "ingest", "--source", "erp", "--verbose")
     assert run.returncode == 2
     assert "Traceback" in run.stderr and run.stderr.rstrip().splitlines()[-1].startswith("error:")
 
@@ -495,6 +497,22 @@ def test_erp_before_generate_names_generate_and_the_erp_setting(
     line = _one_line_error(run_cli(empty_env, "ingest", "--source", "erp"))
     assert "python -m ingestion generate" in line and "RETAIL_ERP_URL" in line
     assert "unable to open database file" not in line
+
+
+def test_unset_source_url_is_one_line_and_never_falls_back_to_the_demo(
+        empty_env: dict[str, str], demo_template: Path) -> None:
+    """Demo files lying around are never read unless RETAIL_SOURCES=demo asks for them."""
+    env = {k: v for k, v in empty_env.items() if k != "RETAIL_SOURCES"}
+    env["RETAIL_DEMO_DIR"] = str(demo_template)
+    for source, variable in (("all", "RETAIL_CRM_URL"), ("erp", "RETAIL_ERP_URL"),
+                             ("sales", "RETAIL_SALES_BUCKET_URL")):
+        line = _one_line_error(run_cli(env, "ingest", "--source", source))
+        assert line.startswith(f"error: {variable} is not set"), line
+        assert "RETAIL_SOURCES=demo" in line
+    assert not Path(env["RETAIL_DUCKDB_PATH"]).exists(), "nothing may be loaded"
+
+    wrong = _one_line_error(run_cli({**env, "RETAIL_SOURCES": "dmeo"}, "ingest"))
+    assert "RETAIL_SOURCES='dmeo'" in wrong
 
 
 def _free_port() -> int:

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from ingestion.demo import generator
-from ingestion.demo.erp_schema import PRIMARY_KEYS
-from ingestion.ingest import SOURCES, ingest_source
+from ingestion.demo.sources import ingest_demo_source
+from ingestion.erp import PRIMARY_KEYS
+from ingestion.ingest import SOURCES
 from ingestion.settings import Paths, postgres_settings
 from tests.ingestion.bronze import counts
 
@@ -24,7 +25,7 @@ def _source_counts(url: str) -> dict[str, int]:
 def _erp_round_trip(workspace: Paths, erp_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RETAIL_ERP_URL", erp_url)
     generator.generate(workspace, scale=0.05, seed=5)
-    ingest_source("erp", "duckdb", workspace, lambda _: None)
+    ingest_demo_source("erp", "duckdb", workspace, lambda _: None)
     loaded = counts(workspace.duckdb_path)
     source = _source_counts(erp_url)
     assert source["order_lines"] > 1_000
@@ -32,12 +33,12 @@ def _erp_round_trip(workspace: Paths, erp_url: str, monkeypatch: pytest.MonkeyPa
         assert loaded[f"bronze_erp.{table}"] == rows
 
     generator.advance(workspace, days=1)
-    report = ingest_source("erp", "duckdb", workspace, lambda _: None)
+    report = ingest_demo_source("erp", "duckdb", workspace, lambda _: None)
     assert 0 < report.total_rows < sum(source.values())
     loaded = counts(workspace.duckdb_path)
     for table, rows in _source_counts(erp_url).items():
         assert loaded[f"bronze_erp.{table}"] == rows
-    assert ingest_source("erp", "duckdb", workspace, lambda _: None).total_rows == 0
+    assert ingest_demo_source("erp", "duckdb", workspace, lambda _: None).total_rows == 0
 
 
 @pytest.mark.mariadb
@@ -70,15 +71,15 @@ def _postgres_counts() -> dict[str, int]:
 @pytest.mark.postgres
 def test_postgres_destination_matches_duckdb(workspace: Paths, pg_database: str) -> None:
     for name in SOURCES:
-        ingest_source(name, "postgres", workspace, lambda _: None)
-        ingest_source(name, "duckdb", workspace, lambda _: None)
+        ingest_demo_source(name, "postgres", workspace, lambda _: None)
+        ingest_demo_source(name, "duckdb", workspace, lambda _: None)
     in_duckdb = {t: n for t, n in counts(workspace.duckdb_path).items() if n}
     assert _postgres_counts() == in_duckdb
     generator.advance(workspace, days=1)
     for name in SOURCES:
-        ingest_source(name, "postgres", workspace, lambda _: None)
-        ingest_source(name, "duckdb", workspace, lambda _: None)
+        ingest_demo_source(name, "postgres", workspace, lambda _: None)
+        ingest_demo_source(name, "duckdb", workspace, lambda _: None)
     in_duckdb = {t: n for t, n in counts(workspace.duckdb_path).items() if n}
     assert _postgres_counts() == in_duckdb
-    assert all(ingest_source(name, "postgres", workspace, lambda _: None).total_rows == 0
+    assert all(ingest_demo_source(name, "postgres", workspace, lambda _: None).total_rows == 0
                for name in SOURCES)

@@ -1,4 +1,4 @@
-"""Conventions every model follows (STYLE.md: layout, yml next to the models, contracts)."""
+"""Conventions every model follows: layout, yml next to the models, contracts."""
 
 # No `from __future__ import annotations`: dbt-score reads the evaluated annotation of
 # each rule's argument to know which resource type the rule applies to.

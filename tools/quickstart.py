@@ -1,20 +1,29 @@
-"""The main job on a laptop: demo data → bronze → dbt build → docs, with a closing summary."""
+"""The main job on a laptop: demo data → bronze → dbt build → docs, with a closing summary.
+
+``python -m tools.quickstart --scale 1 --days 2`` (what ``make demo`` runs) starts over from an
+empty demo warehouse, wires the demo's stand-ins in as the sources, and prints a summary.
+"""
 
 from __future__ import annotations
 
+import argparse
 import shutil
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from ingestion.dbt_runner import project_dir, run_dbt
 from ingestion.demo import generator
+from ingestion.demo.sources import demo_endpoints
 from ingestion.destinations import state_folder_name
+from ingestion.errors import UserError
 from ingestion.ingest import SOURCES, ingest_source
-from ingestion.settings import Paths
+from ingestion.settings import Paths, load_paths
+from tools.dbt_runner import project_dir, run_dbt
 
 Say = Callable[[str], None]
 
@@ -31,8 +40,10 @@ class StepTimer:
 
 
 def _ingest_all(paths: Paths, say: Say) -> None:
-    for name in SOURCES:
-        ingest_source(name, "duckdb", paths, say)
+    """The demo reads its own stand-ins, wired in here (a configured URL is kept)."""
+    with demo_endpoints(paths) as endpoints:
+        for name in SOURCES:
+            ingest_source(name, "duckdb", paths, say, endpoints)
 
 
 def reset_demo_warehouse(paths: Paths, say: Say) -> None:
@@ -98,3 +109,30 @@ def run_quickstart(paths: Paths, scale: float, seed: int, days: int, say: Say) -
     say(f"\nDuckDB warehouse : {paths.duckdb_path.resolve()}")
     say(f"dbt docs site    : {project_dir() / 'target' / 'index.html'} (serve: make docs)")
     say(f"Demo sources     : {paths.demo_dir.resolve()} (planted bad rows: planted.json)")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.quickstart",
+                                     description="generate, ingest, build, test and document")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--days", type=int, default=2, help="daily increments after day 0")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the full traceback when something fails")
+    args = parser.parse_args(argv)
+    try:
+        run_quickstart(load_paths(), args.scale, args.seed, args.days, _say)
+    except UserError as error:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Serve the dbt docs site that ``dbt docs generate`` wrote, on this machine only.
 
-``python -m ingestion.docs_server --port 8080 --target-dir target`` serves ``index.html``,
+``python -m tools.docs_server --port 8080 --target-dir target`` serves ``index.html``,
 ``manifest.json`` and ``catalog.json`` from the target folder on 127.0.0.1, prints the URL and
 runs until Ctrl-C. ``--port 0`` picks a free port. Unlike ``dbt docs serve`` it neither opens
 a browser nor changes the working directory, so tests and scripts can run it in the background.
@@ -68,7 +68,7 @@ class RunningDocsServer(BackgroundServer[DocsHTTPServer]):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.docs_server", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.docs_server", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free port)")

@@ -1,6 +1,6 @@
 """Floors: the same raw data read straight into DuckDB, with no pipeline around it.
 
-Run as ``python -m ingestion.benchmark.floors <source|build> <demo dir> <duckdb file>``; prints
+Run as ``python -m tools.benchmark.floors <source|build> <demo dir> <duckdb file>``; prints
 the rows it read as JSON so the parent process can compute rows per second.
 """
 

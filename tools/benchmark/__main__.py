@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.benchmark.measure import run_measured
 from ingestion.ingest import SOURCES
+from tools.benchmark.measure import run_measured
 
 PYTHON = sys.executable
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -33,6 +33,7 @@ def _env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "RETAIL_DEMO_DIR": str(work / "demo"),
+        "RETAIL_SOURCES": "demo",
         "RETAIL_DUCKDB_PATH": str(work / "retail.duckdb"),
         "RETAIL_DLT_PIPELINES_DIR": str(work / "pipelines"),
         "RETAIL_DBT_TARGET": "duckdb",
@@ -48,7 +49,7 @@ def _rows_from(path: Path) -> int:
 def _floor(kind: str, work: Path, env: dict[str, str], log: Path) -> dict[str, float]:
     out = work / f"floor-{kind}.json"
     database = work / "floor.duckdb"
-    command = ["bash", "-c", f"{PYTHON} -m ingestion.benchmark.floors {kind} "
+    command = ["bash", "-c", f"{PYTHON} -m tools.benchmark.floors {kind} "
                f"{work / 'demo'} {database} > {out}"]
     measured = run_measured(command, env, Path.cwd(), log)
     rows = _rows_from(out)
@@ -127,7 +128,7 @@ def _table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m tools.benchmark")
     parser.add_argument("--scales", default="1,20", help="comma-separated, e.g. 1,20")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default="artifacts/benchmark")
