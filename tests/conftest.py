@@ -51,13 +51,26 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     return ModuleScheduling(config, log)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules marked slow go first, so the long ones do not end up last on one worker.
+LONGEST_FIRST = (
+    "tests/integration/test_dag_end_to_end.py",
+    "tests/integration/test_portability_spark.py",
+    "demo-timeline",
+)
+"""The longest groups (``--durations``, which `make test` prints), started first."""
 
-    The order is stable: within the slow and the other modules, collection order is kept.
-    """
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest groups first, then the other slow ones, so no long module ends up last
+    on one worker while the other idles. The order is otherwise the collection order."""
     slow = {_group(item.nodeid) for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: _group(item.nodeid) not in slow)
+
+    def rank(item: pytest.Item) -> int:
+        group = _group(item.nodeid)
+        if group in LONGEST_FIRST:
+            return LONGEST_FIRST.index(group)
+        return len(LONGEST_FIRST) + (0 if group in slow else 1)
+
+    items.sort(key=rank)
 
 
 def services_required() -> bool:

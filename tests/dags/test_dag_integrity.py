@@ -117,7 +117,7 @@ def test_audit_runs_after_failures_without_deciding_the_run_state(dag: Any) -> N
     assert not audit.on_failure_fail_dagrun
 
 
-def test_every_dbt_node_in_the_manifest_has_a_task_and_tests_after_it(
+def test_every_dbt_node_in_the_manifest_has_a_task_that_builds_and_tests_it(
     dag: Any, manifest: dict[str, Any]
 ) -> None:
     project = manifest["metadata"].get("project_name", "retail_medallion")
@@ -146,18 +146,17 @@ def test_every_dbt_node_in_the_manifest_has_a_task_and_tests_after_it(
             builders[unique_id] = task
 
     assert buildable - set(builders) == set()
+    # `dbt build` per node: the node's own tests run inside the task that builds it
+    assert {type(task).__name__ for task in builders.values()} == {"DbtBuildLocalOperator"}
     for test_id, parents in tests.items():
         if len(manifest["nodes"][test_id]["depends_on"]["nodes"]) > 1:
             # A test on several nodes runs in its own task once all of them are built.
             assert test_id in testers, f"{test_id} has no task"
             runs_after = upstream_closure(testers[test_id][0])
+            for parent in parents:
+                assert builders[parent].task_id in runs_after, (test_id, parent)
         else:
-            if not parents:
-                continue
-            assert parents[0] in testers, f"{parents[0]} has tests but no test task"
-            runs_after = upstream_closure(testers[parents[0]][0])
-        for parent in parents:
-            assert builders[parent].task_id in runs_after, (test_id, parent)
+            assert test_id not in testers, f"{test_id} runs apart from its model"
 
 
 def test_schedule_catchup_and_retries_are_configured(dag: Any) -> None:
@@ -171,7 +170,7 @@ def test_schedule_catchup_and_retries_are_configured(dag: Any) -> None:
     assert ingest.retry_exponential_backoff == 2.0
     assert ingest.max_retry_delay is not None
     assert notify_failure in _callbacks(ingest)
-    some_model = next(task for task in dbt_tasks(dag) if task.task_id.endswith("run"))
+    some_model = next(task for task in dbt_tasks(dag) if task.task_id.endswith("_build"))
     assert some_model.retries == 2
     assert notify_failure in _callbacks(some_model)
     for task_id in ("bronze_gate", "gold_gate", "powerbi_refresh"):

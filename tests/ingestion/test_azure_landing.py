@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ingestion.demo import generator
+from ingestion.demo.sources import ingest_demo_source
 from ingestion.ingest import ingest_source
 from ingestion.pipeline import SourceReport
 from ingestion.sales import azure
@@ -98,7 +99,7 @@ def test_container_loads_exactly_like_the_landing_folder(
     tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
     reference = Paths(workspace.demo_dir, tmp_path / "reference.duckdb", tmp_path / "ref-pipes")
-    _ingest(reference)  # RETAIL_SALES_BUCKET_URL unset: the local landing folder
+    ingest_demo_source("sales", "duckdb", reference, lambda _: None)  # the landing folder
 
     files = sorted(workspace.landing_dir.glob("sales_*.csv"))
     assert files

@@ -35,6 +35,8 @@ from ingestion.ingest import SOURCES
 from ingestion.settings import Paths, load_paths
 from tests.ingestion.bronze import counts, query
 
+pytestmark = pytest.mark.slow
+
 LATE_ORDER_LINE_ID = 700_000_001
 CLI_TIMEOUT_S = 300
 

@@ -33,6 +33,8 @@ from ingestion.demo.state import DemoState
 from tests.conftest import DEFAULT_PG_URL, TEST_SCALE, TEST_SEED
 from tests.integration.conftest import BIN_DIR, Warehouse, run_step, skip_or_fail
 
+pytestmark = pytest.mark.slow
+
 OPT_IN_MAYBE = "maybe"
 CREATED_LAST_TUESDAY = "last tuesday"
 # the CRM's silver models and the seed they read, for the PostgreSQL check

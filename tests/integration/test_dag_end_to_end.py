@@ -189,7 +189,7 @@ def test_two_demo_days_build_gold_and_refresh_power_bi_once_per_run(
     assert json.loads(gate[0][1])["failed_critical"] == 0
     built = query(
         pipeline,
-        "select row_count from audit.task_runs where task_id like 'dbt.fct_sales%run' "
+        "select row_count from audit.task_runs where task_id = 'dbt.fct_sales_model_build' "
         "order by recorded_at desc limit 1",
     )
     assert built == [(count(pipeline, "gold.fct_sales"),)]

@@ -29,6 +29,8 @@ from ingestion.settings import Paths
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.integration.conftest import BIN_DIR, Warehouse, run_step
 
+pytestmark = pytest.mark.slow
+
 # planted kind -> quarantine rule of the generator's own faults (ingestion/README.md)
 GENERATED_QUARANTINE = {
     "null_transaction_id": "null_key",

@@ -21,7 +21,7 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
 SQL_PATHS = ("models", "snapshots", "tests/dbt")
-PYTHON_TYPED_PATHS = ("ingestion", "dags")
+PYTHON_TYPED_PATHS = ("ingestion", "dags", "tools")
 TIMEOUT_SECONDS = 900
 
 
