@@ -73,7 +73,7 @@ parse: $(VENV)/.all
 TEST_WORKERS ?= 2
 test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed system-packages
 	RETAIL_PORTABILITY_BIN=$(abspath $(PORTABILITY_BIN)) $(BIN)/python -m pytest \
-		-n $(TEST_WORKERS) --dist loadscope --durations=15
+		-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
 # and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.
