@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,10 @@ from dlt.sources import DltSource
 from ingestion.lookback import BronzeVersions
 
 Progress = Callable[[str], None]
+
+before_load_hooks: list[Callable[[str], None]] = []
+"""Called with the source's name after normalize, right before the load: where a
+fault-injection test stops the process (no hook is installed in normal runs)."""
 
 
 @dataclass
@@ -167,10 +170,8 @@ def run_source(
         report.reread_rows = versions.skipped_rows
         progress(f"{name}: {report.reread_rows:,} rows re-read in the look-back window "
                  "were already in bronze (not loaded again)")
-    pause = float(os.environ.get("RETAIL_INGEST_PAUSE_BEFORE_LOAD_S", "0"))
-    if pause:  # lets fault-injection tests kill the process between normalize and load
-        progress(f"{name}: pausing {pause:.0f} s before load")
-        time.sleep(pause)
+    for hook in before_load_hooks:
+        hook(name)
     progress(f"{name}: loading into {dataset}")
     report.load_ids += _load_ids(pipeline.load())
     for table, count in new_rows.items():

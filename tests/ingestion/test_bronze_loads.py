@@ -159,23 +159,36 @@ def test_type_conflict_does_not_crash_the_load(workspace: Paths) -> None:
     assert report.rows["customers"] == 1
 
 
-def _run_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "ingestion", *args],
+PAUSING_CLI = """
+import sys, time
+from ingestion import cli, pipeline
+
+def pause(name):
+    print(f"{name}: pausing before load", flush=True)
+    time.sleep(120)
+
+pipeline.before_load_hooks.append(pause)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+"""The real CLI, stopping for two minutes between normalize and load: time to kill it."""
+
+
+def _run_pausing_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", PAUSING_CLI, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=os.environ.copy())
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_ingest_killed_before_load_completes_on_next_run(
-    workspace: Paths, source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    workspace: Paths, source: str, tmp_path: Path,
 ) -> None:
     # a clean reference load of the same data, into another warehouse
     reference = Paths(workspace.demo_dir, tmp_path / "reference.duckdb", tmp_path / "ref-pipes")
     _ingest(reference, source)
     expected = counts(reference.duckdb_path)
 
-    monkeypatch.setenv("RETAIL_INGEST_PAUSE_BEFORE_LOAD_S", "120")
-    process = _run_cli("ingest", "--source", source)
+    process = _run_pausing_cli("ingest", "--source", source)
     assert process.stdout is not None
     for line in process.stdout:
         if "pausing" in line:
@@ -185,7 +198,6 @@ def test_ingest_killed_before_load_completes_on_next_run(
     assert process.returncode == -signal.SIGKILL
     assert all(n == 0 for n in counts(workspace.duckdb_path).values())
 
-    monkeypatch.delenv("RETAIL_INGEST_PAUSE_BEFORE_LOAD_S")
     report = _ingest(workspace, source)[source]
     assert report.resumed_rows > 0
     assert counts(workspace.duckdb_path) == expected
