@@ -10,7 +10,7 @@ in their own task once both exist.
 
 One task per node rather than a run task and a test task (``AFTER_EACH``): 52 dbt tasks
 instead of 89, and each task costs a process, a dbt start-up and a scheduling gap whatever
-it does (see dags/README.md for the figures).
+it does (dags/README.md has the measured figures).
 """
 
 from __future__ import annotations

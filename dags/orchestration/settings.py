@@ -3,26 +3,8 @@
 Everything here is cheap to compute: the DAG file calls ``load_settings()`` at parse time,
 so nothing in this module touches dbt, dlt, Great Expectations or the warehouse.
 
-=================================  ==========================  ================================
-variable                           default                     meaning
-=================================  ==========================  ================================
-``RETAIL_DBT_PROJECT_DIR``         the repository root         dbt project (dbt_project.yml)
-``RETAIL_DBT_MANIFEST_PATH``       ``target/manifest.json``    manifest from ``dbt parse``
-``RETAIL_DBT_PROFILES_DIR``        the project dir             folder holding profiles.yml
-``RETAIL_DBT_TARGET``              ``duckdb``                  dbt target (profiles.yml)
-``RETAIL_DBT_SELECT``              (all nodes)                 dbt selectors, space separated
-``RETAIL_DBT_EXCLUDE``             (none)                      dbt exclusions, space separated
-``RETAIL_DLT_DESTINATION``         the dbt target              dlt destination of the ingestion
-``RETAIL_DUCKDB_POOL``             ``retail_duckdb``           one-slot pool serialising DuckDB
-``RETAIL_DAG_SCHEDULE``            ``@daily``                  schedule (``none``: manual only)
-``RETAIL_DAG_START_DATE``          ``2025-01-01``              first logical date (backfills)
-``RETAIL_DAG_RETRIES``             ``2``                       retries of retryable tasks
-``RETAIL_DAG_RETRY_DELAY_S``       ``60``                      first retry delay (then doubles)
-``RETAIL_DAG_MAX_RETRY_DELAY_S``   ``1800``                    cap of the retry delay
-``RETAIL_POWERBI_CONN_ID``         ``powerbi_default``         Power BI connection
-``RETAIL_POWERBI_TIMEOUT_S``       ``1800``                    wait for the dataset refresh
-``RETAIL_POWERBI_POLL_S``          ``30``                      pause between refresh polls
-=================================  ==========================  ================================
+The variables, their defaults and meanings are listed in the README's one table of
+variables ("Point it at your own systems").
 
 Data-quality thresholds live in ``orchestration.quality.thresholds``; the alert webhook in
 ``orchestration.alerts``.

@@ -1,12 +1,7 @@
 """Data-quality thresholds of the gates, from environment variables.
 
-| variable                      | default | meaning                                          |
-|-------------------------------|---------|--------------------------------------------------|
-| ``RETAIL_DQ_BRONZE_MIN_VALID``| ``0.99``| share of a load's rows whose key is present and  |
-|                               |         | whose raw values parse, per column               |
-| ``RETAIL_DQ_BRONZE_TOLERATED``| ``5``   | bad rows per column a load may always carry,     |
-|                               |         | however small the load                           |
-| ``RETAIL_DQ_GOLD_MIN_ROWS``   | ``1``   | rows every gold table must hold                  |
+``RETAIL_DQ_BRONZE_MIN_VALID`` (0.99), ``RETAIL_DQ_BRONZE_TOLERATED`` (5) and
+``RETAIL_DQ_GOLD_MIN_ROWS`` (1), listed with every other variable in the README.
 
 The generator plants about 0.1 % bad rows per kind on purpose, and at least one per kind
 and day; silver quarantines them. So the bronze gate lets them through and stops only
