@@ -65,7 +65,7 @@ with DAG(
     )
 
     dbt = dbt_task_group(settings, group_id="dbt")
-    relations = built_relations(dbt)
+    relations = built_relations(dbt, settings.manifest_path)
 
     check_gold = PythonOperator(
         task_id="gold_gate",

@@ -15,7 +15,9 @@ it does (dags/README.md has the measured figures).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cosmos import (
@@ -31,6 +33,8 @@ from cosmos import (
 )
 
 from orchestration.settings import DBT_PROFILE_NAME, DBT_PROJECT_NAME, Settings
+
+BUILT_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot"})
 
 TABLE_MATERIALIZATIONS = frozenset({"table", "incremental", "snapshot", "seed"})
 """Relations whose rows the audit counts (views would run their query again)."""
@@ -104,31 +108,26 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
     )
 
 
-def built_relations(task_group: DbtTaskGroup) -> dict[str, DbtRelation]:
-    """``task_id -> relation`` for every task that builds a relation (not the test tasks)."""
+def built_relations(task_group: DbtTaskGroup, manifest_path: Path) -> dict[str, DbtRelation]:
+    """``task_id -> relation`` for every task that builds a relation (not the test tasks).
+
+    What a node builds comes from ``manifest.json`` (the DAG renders from it already), its
+    schema as dbt resolved it; which task runs the node from Cosmos's public ``tasks_map``
+    (dbt unique id -> task).
+    """
+    nodes = json.loads(manifest_path.read_text())["nodes"]
     relations = {}
-    for task_id, task in _tasks(task_group):
-        node = (getattr(task, "extra_context", None) or {}).get("dbt_node_config")
-        if not node or node.get("resource_type") not in {"model", "seed", "snapshot"}:
+    for unique_id, task in task_group.tasks_map.items():
+        node = nodes.get(unique_id) or {}
+        if node.get("resource_type") not in BUILT_RESOURCE_TYPES:
             continue
-        if type(task).__name__.startswith("DbtTest"):
-            continue
-        config = node.get("config") or {}
-        relations[task_id] = DbtRelation(
-            unique_id=str(node["unique_id"]),
-            schema=str(config.get("schema") or config.get("target_schema") or ""),
-            name=str(config.get("alias") or node["name"]),
-            materialized=str(config.get("materialized") or node["resource_type"]),
+        relations[task.task_id] = DbtRelation(
+            unique_id=unique_id,
+            schema=str(node["schema"]),
+            name=str(node.get("alias") or node["name"]),
+            materialized=str(node["config"].get("materialized") or node["resource_type"]),
         )
     return relations
-
-
-def _tasks(task_group: DbtTaskGroup) -> list[tuple[str, Any]]:
-    dag = task_group.dag
-    prefix = f"{task_group.group_id}."
-    return [
-        (task_id, task) for task_id, task in dag.task_dict.items() if task_id.startswith(prefix)
-    ]
 
 
 def gold_tables(relations: dict[str, DbtRelation], schema: str = "gold") -> list[str]:

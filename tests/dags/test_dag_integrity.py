@@ -214,3 +214,21 @@ def test_missing_manifest_is_reported_as_an_import_error(
     errors = " ".join(bag.import_errors.values())
     assert "dbt manifest not found" in errors
     assert "dbt parse" in errors
+
+
+def test_the_audit_knows_what_each_dbt_task_builds_from_the_manifest(
+    dag: Any, manifest: dict[str, Any]
+) -> None:
+    relations = dag.get_task("audit").op_kwargs["relations"]
+    builders = {node_id(task): task.task_id for task in dbt_tasks(dag)
+                if not type(task).__name__.startswith("DbtTest")}
+
+    assert set(relations) == set(builders.values())
+    for unique_id, task_id in builders.items():
+        node = manifest["nodes"][unique_id]
+        assert relations[task_id]["unique_id"] == unique_id
+        assert (relations[task_id]["schema"], relations[task_id]["name"]) == (
+            node["schema"], node["alias"])
+    fct_sales = relations["dbt.fct_sales_model_build"]
+    assert (fct_sales["schema"], fct_sales["materialized"]) == ("gold", "incremental")
+    assert "agg_sales_daily" in dag.get_task("gold_gate").op_kwargs["tables"]

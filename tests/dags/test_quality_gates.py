@@ -1,7 +1,7 @@
 """The Great Expectations gates on a real DuckDB warehouse, without running the DAG.
 
-The bronze gate is fed by real dlt loads of the demo data; the gold gate by small star
-schemas written here, each breaking one promise of the gold layer.
+The bronze gate is fed by real dlt loads of the demo data; the gold gate by a small
+gold.agg_sales_daily written here, whose latest day breaks one business expectation at a time.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from orchestration.audit import (
 from orchestration.quality.bronze import bronze_checks
 from orchestration.quality.gold import gold_checks
 from orchestration.quality.runner import DataQualityError, GateReport, run_checks
-from orchestration.quality.thresholds import Thresholds, load_thresholds
+from orchestration.quality.thresholds import ThresholdError, Thresholds, load_thresholds
 from orchestration.warehouse import Warehouse
 
 
@@ -123,95 +123,134 @@ def test_type_conflicts_in_a_required_column_above_the_tolerance_stop_the_gate(
     assert variants == sum(1 for row in rows if row["customer_id"] % 10 == 3)
 
 
+DAILY_SALES = {"store": (90, 2_300.0), "online": (24, 560.0)}
+"""Lines and net revenue of a steady day per channel, about the demo's at the test scale."""
+
+
 @pytest.fixture
 def gold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A tiny star schema that passes every gold expectation; tests break one thing each."""
+    """Eight steady days of gold.agg_sales_daily, two stores per channel and day; tests
+    change the latest day (2025-06-08) to break one business expectation each."""
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(path))
     with duckdb.connect(str(path)) as con:
         con.execute("create schema gold")
-        for dim, key, natural in (
-            ("dim_customer", "customer_key", "customer_id"),
-            ("dim_product", "product_key", "product_id"),
-            ("dim_store", "store_key", "store_id"),
-        ):
-            con.execute(
-                f"create table gold.{dim} as select * from (values "
-                "('k-1', -1, timestamp '1900-01-01', timestamp '9999-12-31', true), "
-                "('k1a', 1, timestamp '2025-01-01', timestamp '2025-06-01', false), "
-                "('k1b', 1, timestamp '2025-06-01', timestamp '9999-12-31', true)) "
-                f"as t({key}, {natural}, valid_from, valid_to, is_current)"
-            )
         con.execute(
-            "create table gold.dim_date as select * from (values (20250601), (20250602)) "
-            "as t(date_key)"
+            "create table gold.agg_sales_daily (sale_date date, store_id bigint, channel "
+            "varchar, line_count bigint, net_amount decimal(18, 2))"
         )
-        con.execute(
-            "create table gold.fct_sales as select * from (values "
-            "('k1b', 'k1b', 'k1b', 20250601, 'store', false, 2, 19.90), "
-            "('k-1', 'k1b', 'k1b', 20250602, 'online', false, 1, 5.00), "
-            "('k1b', 'k1b', 'k1b', 20250602, 'store', true, -1, -9.95)) "
-            "as t(customer_key, product_key, store_key, date_key, channel, is_return, "
-            "quantity, net_amount)"
-        )
+        for day in range(1, 9):
+            for channel, (lines, revenue) in DAILY_SALES.items():
+                wobble = 1 + 0.05 * ((day % 3) - 1)
+                for store_id in (1, 2):
+                    con.execute(
+                        "insert into gold.agg_sales_daily values (?, ?, ?, ?, ?)",
+                        [f"2025-06-0{day}", store_id, channel, round(lines * wobble / 2),
+                         round(revenue * wobble / 2, 2)],
+                    )
         yield con
 
 
-def gold_report() -> GateReport:
-    tables = ["dim_customer", "dim_product", "dim_store", "dim_date", "fct_sales"]
+def gold_report(thresholds: Thresholds | None = None) -> GateReport:
     with Warehouse("duckdb") as warehouse:
-        return run_checks("gold", gold_checks(tables, load_thresholds()), warehouse)
+        checks = gold_checks(["agg_sales_daily", "fct_sales"], thresholds or load_thresholds())
+        return run_checks("gold", checks, warehouse)
 
 
-def test_a_consistent_star_schema_passes_the_gold_gate(gold: duckdb.DuckDBPyConnection) -> None:
+def failed_columns(report: GateReport) -> list[str | None]:
+    return [
+        expectation.kwargs.get("column")
+        for check in report.checks
+        for expectation in check.expectations
+        if not expectation.success
+    ]
+
+
+def test_thresholds_are_the_vars_of_dbt_project_yml() -> None:
+    thresholds = load_thresholds()
+
+    assert (thresholds.bronze_min_valid, thresholds.bronze_tolerated_rows) == (0.99, 5)
+    assert (thresholds.recent_days, thresholds.daily_min_ratio, thresholds.daily_max_ratio) == (
+        7, 0.5, 2.0)
+
+
+def test_a_threshold_out_of_range_names_the_var(tmp_path: Path) -> None:
+    (tmp_path / "dbt_project.yml").write_text(
+        "vars:\n  dq_bronze_min_valid: 1.5\n  dq_bronze_tolerated_rows: 5\n"
+        "  dq_recent_days: 7\n  dq_daily_min_ratio: 0.5\n  dq_daily_max_ratio: 2.0\n"
+    )
+
+    with pytest.raises(ThresholdError, match=r"dq_bronze_min_valid .* is 1\.5"):
+        load_thresholds(tmp_path)
+
+
+def test_a_steady_latest_day_passes_the_gold_gate(gold: duckdb.DuckDBPyConnection) -> None:
     report = gold_report()
 
     assert report.success, report.failures()
+    [check] = report.checks
+    assert check.rows == len(DAILY_SALES), "one row per channel"
 
 
-def test_negative_revenue_on_a_sale_fails_but_on_a_return_passes(
+def test_a_half_delivered_day_fails_on_volume_and_revenue(
     gold: duckdb.DuckDBPyConnection,
 ) -> None:
-    gold.execute(
-        "update gold.fct_sales set net_amount = -1 where not is_return and channel = 'store'"
-    )
+    gold.execute("delete from gold.agg_sales_daily where sale_date = '2025-06-08' "
+                 "and channel = 'store' and store_id = 2")
+    gold.execute("update gold.agg_sales_daily set line_count = 10, net_amount = 250 "
+                 "where sale_date = '2025-06-08' and channel = 'store'")
 
-    failures = gold_report().failures()
+    report = gold_report()
 
-    assert len(failures) == 1
-    assert "fct_sales.sales_revenue" in failures[0] and "net_amount" in failures[0]
+    assert not report.success
+    assert failed_columns(report) == ["volume_ratio", "revenue_ratio"]
+    with pytest.raises(DataQualityError, match="latest_day_against_recent_days"):
+        report.raise_for_critical()
 
 
-def test_two_current_rows_for_one_customer_fail_the_gold_gate(
+def test_prices_in_cents_fail_on_revenue_only(gold: duckdb.DuckDBPyConnection) -> None:
+    gold.execute("update gold.agg_sales_daily set net_amount = net_amount * 100 "
+                 "where sale_date = '2025-06-08' and channel = 'online'")
+
+    assert failed_columns(gold_report()) == ["revenue_ratio"]
+
+
+def test_a_channel_silent_on_the_latest_day_fails(gold: duckdb.DuckDBPyConnection) -> None:
+    gold.execute("delete from gold.agg_sales_daily "
+                 "where sale_date = '2025-06-08' and channel = 'online'")
+
+    assert failed_columns(gold_report()) == ["volume_ratio", "revenue_ratio"]
+
+
+def test_the_ratios_come_from_dbt_project_yml(gold: duckdb.DuckDBPyConnection) -> None:
+    gold.execute("update gold.agg_sales_daily set line_count = line_count * 3 "
+                 "where sale_date = '2025-06-08' and channel = 'store'")
+
+    assert failed_columns(gold_report()) == ["volume_ratio"]
+    assert gold_report(Thresholds(daily_max_ratio=4.0)).success
+
+
+def test_the_first_day_of_a_warehouse_has_nothing_to_compare_and_passes(
     gold: duckdb.DuckDBPyConnection,
 ) -> None:
-    gold.execute("update gold.dim_customer set is_current = true where customer_key = 'k1a'")
+    gold.execute("delete from gold.agg_sales_daily where sale_date < '2025-06-08'")
 
-    failures = gold_report().failures()
+    report = gold_report()
 
-    assert failures
-    assert all("dim_customer.current" in failure for failure in failures)
-
-
-def test_fact_keys_that_resolve_to_no_dimension_row_fail_the_gold_gate(
-    gold: duckdb.DuckDBPyConnection,
-) -> None:
-    gold.execute("update gold.fct_sales set product_key = 'nowhere' where channel = 'online'")
-
-    failures = gold_report().failures()
-
-    assert len(failures) == 1
-    assert "fct_sales.product_key -> dim_product.product_key" in failures[0]
-    assert "observed_value=1" in failures[0]
+    assert report.success and report.checks[0].rows == 0
 
 
 def test_a_missing_gold_table_fails_the_gold_gate(gold: duckdb.DuckDBPyConnection) -> None:
-    gold.execute("drop table gold.dim_store")
+    gold.execute("drop table gold.agg_sales_daily")
 
     failures = gold_report().failures()
 
     assert failures and all("query_runs" in failure for failure in failures)
-    assert any("dim_store" in failure for failure in failures)
+    assert any("agg_sales_daily" in failure for failure in failures)
+
+
+def test_a_dag_that_builds_no_daily_sales_has_no_gold_check() -> None:
+    assert gold_checks(["dim_customer", "fct_sales"], Thresholds()) == []
 
 
 @pytest.mark.postgres
@@ -239,9 +278,20 @@ def test_gates_and_audit_work_on_postgres_through_sql(workspace: Paths, pg_datab
         broken = run_checks("bronze", bronze_checks(pending, load_thresholds()), warehouse)
         assert [f for f in broken.failures() if "bronze_erp.stores" in f]
 
-        missing = run_checks("gold", gold_checks(["fct_sales"], load_thresholds()), warehouse)
+        daily_sales = gold_checks(["agg_sales_daily"], load_thresholds())
+        missing = run_checks("gold", daily_sales, warehouse)
         assert not missing.success
-        assert any("fct_sales" in failure for failure in missing.failures())
+        assert any("agg_sales_daily" in failure for failure in missing.failures())
+        warehouse.execute("create schema gold")
+        warehouse.execute("create table gold.agg_sales_daily (sale_date date, channel text, "
+                          "line_count bigint, net_amount numeric(18, 2))")
+        warehouse.execute("insert into gold.agg_sales_daily values ('2025-06-01', 'store', "
+                          "10, 100.00), ('2025-06-02', 'store', 11, 90.00), "
+                          "('2025-06-03', 'store', 2, 100.00)")
+        warehouse.commit()
+        daily = run_checks("gold", daily_sales, warehouse)
+        assert [e.kwargs.get("column") for c in daily.checks for e in c.expectations
+                if not e.success] == ["volume_ratio"], "PostgreSQL ran the same SQL"
 
         now = datetime.now(UTC)
         run = PipelineRun(

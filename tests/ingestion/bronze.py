@@ -35,3 +35,22 @@ BRONZE_TABLES = (
 
 def counts(duckdb_path: Path) -> dict[str, int]:
     return {table: count(duckdb_path, table) for table in BRONZE_TABLES}
+
+
+def postgres_counts(url: str) -> dict[str, int]:
+    """Rows of every bronze table in a PostgreSQL database (dlt's own tables and its
+    staging schemas aside)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    result: dict[str, int] = {}
+    with engine.connect() as conn:
+        for schema, table in conn.execute(sa.text(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema like 'bronze_%' and table_schema not like '%_staging' "
+            "and table_name not like '\\_dlt%'"
+        )).all():
+            result[f"{schema}.{table}"] = int(conn.execute(
+                sa.text(f'select count(*) from "{schema}"."{table}"')).scalar_one())
+    engine.dispose()
+    return result

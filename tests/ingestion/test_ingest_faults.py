@@ -33,7 +33,7 @@ from ingestion.demo.state import DemoState
 from ingestion.erp import PRIMARY_KEYS
 from ingestion.ingest import SOURCES
 from ingestion.settings import Paths, load_paths
-from tests.ingestion.bronze import counts, query
+from tests.ingestion.bronze import counts, postgres_counts, query
 
 pytestmark = pytest.mark.slow
 
@@ -373,21 +373,6 @@ def test_type_conflict_is_listed_in_the_run_summary(duckdb_timeline: DuckDBTimel
 
 # --- PostgreSQL: two databases -------------------------------------------------------------
 
-def _pg_counts(url: str) -> dict[str, int]:
-    engine = sa.create_engine(url)
-    result: dict[str, int] = {}
-    with engine.connect() as conn:
-        for schema, table in conn.execute(sa.text(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema like 'bronze_%' and table_schema not like '%_staging' "
-            "and table_name not like '\\_dlt%'"
-        )).all():
-            result[f"{schema}.{table}"] = int(conn.execute(
-                sa.text(f'select count(*) from "{schema}"."{table}"')).scalar_one())
-    engine.dispose()
-    return result
-
-
 @pytest.fixture(scope="module")
 def pg_two_databases(pg_admin_url: str) -> Iterator[tuple[str, str]]:
     names = [f"retail_test_{uuid.uuid4().hex[:10]}" for _ in range(2)]
@@ -428,14 +413,14 @@ def postgres_timeline(tmp_path_factory: pytest.TempPathFactory, demo_template: P
     ingest_in_process(envs[0], "postgres")
     timeline.expected["day0"] = _source_expectation(paths)
     ingest_in_process(envs[1], "postgres")
-    timeline.counts["day0_first"] = _pg_counts(urls[0])
-    timeline.counts["day0_second"] = _pg_counts(urls[1])
+    timeline.counts["day0_first"] = postgres_counts(urls[0])
+    timeline.counts["day0_second"] = postgres_counts(urls[1])
     state = generator.advance(paths, days=1)
     timeline.expected["increment"] = _day_increment(paths, state, timeline.counts["day0_first"])
     ingest_in_process(envs[0], "postgres")
     ingest_in_process(envs[1], "postgres")
-    timeline.counts["day1_first"] = _pg_counts(urls[0])
-    timeline.counts["day1_second"] = _pg_counts(urls[1])
+    timeline.counts["day1_first"] = postgres_counts(urls[0])
+    timeline.counts["day1_second"] = postgres_counts(urls[1])
     timeline.expected["day1"] = _source_expectation(paths)
     return timeline
 

@@ -10,7 +10,7 @@ from ingestion.demo.sources import ingest_demo_source
 from ingestion.erp import PRIMARY_KEYS
 from ingestion.ingest import SOURCES
 from ingestion.settings import Paths, postgres_settings
-from tests.ingestion.bronze import counts
+from tests.ingestion.bronze import counts, postgres_counts
 
 
 def _source_counts(url: str) -> dict[str, int]:
@@ -53,33 +53,18 @@ def test_erp_reads_from_postgres(workspace: Paths, pg_database: str,
     _erp_round_trip(workspace, pg_database, monkeypatch)
 
 
-def _postgres_counts() -> dict[str, int]:
-    engine = sa.create_engine(postgres_settings().sqlalchemy_url())
-    result: dict[str, int] = {}
-    with engine.connect() as conn:
-        for schema, table in conn.execute(sa.text(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema like 'bronze_%' and table_schema not like '%_staging' "
-            "and table_name not like '\\_dlt%'"
-        )).all():
-            result[f"{schema}.{table}"] = conn.execute(
-                sa.text(f'select count(*) from "{schema}"."{table}"')).scalar_one()
-    engine.dispose()
-    return result
-
-
 @pytest.mark.postgres
 def test_postgres_destination_matches_duckdb(workspace: Paths, pg_database: str) -> None:
     for name in SOURCES:
         ingest_demo_source(name, "postgres", workspace, lambda _: None)
         ingest_demo_source(name, "duckdb", workspace, lambda _: None)
     in_duckdb = {t: n for t, n in counts(workspace.duckdb_path).items() if n}
-    assert _postgres_counts() == in_duckdb
+    assert postgres_counts(postgres_settings().sqlalchemy_url()) == in_duckdb
     generator.advance(workspace, days=1)
     for name in SOURCES:
         ingest_demo_source(name, "postgres", workspace, lambda _: None)
         ingest_demo_source(name, "duckdb", workspace, lambda _: None)
     in_duckdb = {t: n for t, n in counts(workspace.duckdb_path).items() if n}
-    assert _postgres_counts() == in_duckdb
+    assert postgres_counts(postgres_settings().sqlalchemy_url()) == in_duckdb
     assert all(ingest_demo_source(name, "postgres", workspace, lambda _: None).total_rows == 0
                for name in SOURCES)

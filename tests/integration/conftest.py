@@ -141,6 +141,25 @@ def postgres_database() -> Iterator[tuple[str | None, str | None]]:
         admin.dispose()
 
 
+def postgres_warehouse(url: str, root: Path, base_env: dict[str, str]) -> Warehouse:
+    """The PostgreSQL copy of a timeline: its database in RETAIL_PG_*, its own dlt state."""
+    parsed = sa.make_url(url)
+    return Warehouse(
+        target="postgres",
+        work_dir=root / "postgres",
+        sqlalchemy_url=url,
+        env={**base_env,
+             "RETAIL_DUCKDB_PATH": str(root / "postgres" / "unused.duckdb"),
+             "RETAIL_DLT_PIPELINES_DIR": str(root / "postgres" / "pipelines"),
+             "RETAIL_PG_HOST": parsed.host or "127.0.0.1",
+             "RETAIL_PG_PORT": str(parsed.port or 5432),
+             "RETAIL_PG_USER": parsed.username or "postgres",
+             # dlt insists on a password even when the server trusts local users
+             "RETAIL_PG_PASSWORD": parsed.password or "trust",
+             "RETAIL_PG_DATABASE": parsed.database or ""},
+    )
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory,
              postgres_database: tuple[str | None, str | None]) -> DemoRun:
@@ -165,23 +184,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory,
              "RETAIL_DLT_PIPELINES_DIR": str(root / "duckdb" / "pipelines")},
     )
     pg_url, pg_reason = postgres_database
-    pg: Warehouse | None = None
-    if pg_url is not None:
-        url = sa.make_url(pg_url)
-        pg = Warehouse(
-            target="postgres",
-            work_dir=root / "postgres",
-            sqlalchemy_url=pg_url,
-            env={**base_env,
-                 "RETAIL_DUCKDB_PATH": str(root / "postgres" / "unused.duckdb"),
-                 "RETAIL_DLT_PIPELINES_DIR": str(root / "postgres" / "pipelines"),
-                 "RETAIL_PG_HOST": url.host or "127.0.0.1",
-                 "RETAIL_PG_PORT": str(url.port or 5432),
-                 "RETAIL_PG_USER": url.username or "postgres",
-                 # dlt insists on a password even when the server trusts local users
-                 "RETAIL_PG_PASSWORD": url.password or "trust",
-                 "RETAIL_PG_DATABASE": url.database or ""},
-        )
+    pg = postgres_warehouse(pg_url, root, base_env) if pg_url else None
     warehouses = [w for w in (duck, pg) if w is not None]
 
     python = str(BIN_DIR / "python")

@@ -15,9 +15,8 @@ quarantined the same way on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import os
-import uuid
-from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,12 +25,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-import sqlalchemy as sa
 
 from ingestion.demo import crm_data
 from ingestion.demo.state import DemoState
-from tests.conftest import DEFAULT_PG_URL, TEST_SCALE, TEST_SEED
-from tests.integration.conftest import BIN_DIR, Warehouse, run_step, skip_or_fail
+from tests.conftest import TEST_SCALE, TEST_SEED
+from tests.integration.conftest import (
+    BIN_DIR,
+    Warehouse,
+    postgres_warehouse,
+    run_step,
+    skip_or_fail,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -186,50 +190,14 @@ def _build(warehouse: Warehouse, label: str, *args: str) -> BuildResult:
     return BuildResult(label, None)
 
 
-def _postgres_database() -> Generator[tuple[str | None, str | None], None, None]:
-    admin_url = os.environ.get("RETAIL_TEST_PG_URL", DEFAULT_PG_URL)
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except Exception as error:  # noqa: BLE001 - any failure to connect means "not available"
-        shown = sa.make_url(admin_url).render_as_string(hide_password=True)
-        yield None, f"PostgreSQL is not reachable at {shown}: {error.__class__.__name__}"
-        return
-    name = f"retail_crm_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(
-            hide_password=False), None
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
-
-
-def _postgres_warehouse(url: str, root: Path, base_env: dict[str, str]) -> Warehouse:
-    parsed = sa.make_url(url)
-    return Warehouse(
-        target="postgres", work_dir=root / "postgres", sqlalchemy_url=url,
-        env={**base_env,
-             "RETAIL_DUCKDB_PATH": str(root / "postgres" / "unused.duckdb"),
-             "RETAIL_DLT_PIPELINES_DIR": str(root / "postgres" / "pipelines"),
-             "RETAIL_PG_HOST": parsed.host or "127.0.0.1",
-             "RETAIL_PG_PORT": str(parsed.port or 5432),
-             "RETAIL_PG_USER": parsed.username or "postgres",
-             # dlt insists on a password even when the server trusts local users
-             "RETAIL_PG_PASSWORD": parsed.password or "trust",
-             "RETAIL_PG_DATABASE": parsed.database or ""})
-
-
 def _ingest_crm(warehouse: Warehouse) -> None:
     run_step([str(BIN_DIR / "python"), "-m", "ingestion", "ingest", "--source", "crm",
               "--destination", warehouse.target], warehouse.env)
 
 
 @pytest.fixture(scope="module")
-def crm_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrmFaultsRun]:
+def crm_run(tmp_path_factory: pytest.TempPathFactory,
+            postgres_database: tuple[str | None, str | None]) -> CrmFaultsRun:
     root = tmp_path_factory.mktemp("crm-faults")
     demo_dir = root / "demo"
     base_env = {**os.environ, "RETAIL_DEMO_DIR": str(demo_dir),
@@ -242,13 +210,9 @@ def crm_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrmFaultsRun]:
         target="duckdb", work_dir=root / "duckdb",
         env={**base_env, "RETAIL_DUCKDB_PATH": str(root / "duckdb" / "retail.duckdb"),
              "RETAIL_DLT_PIPELINES_DIR": str(root / "duckdb" / "pipelines")})
-    postgres_database = _postgres_database()
-    pg_url, pg_reason = next(postgres_database)
-    pg = _postgres_warehouse(pg_url, root, base_env) if pg_url else None
-    try:
-        yield _run_timeline(demo_dir, base_env, duck, pg, pg_reason)
-    finally:
-        postgres_database.close()
+    pg_url, pg_reason = postgres_database
+    pg = postgres_warehouse(pg_url, root, base_env) if pg_url else None
+    return _run_timeline(demo_dir, base_env, duck, pg, pg_reason)
 
 
 def _run_timeline(demo_dir: Path, base_env: dict[str, str], duck: Warehouse,
@@ -388,29 +352,23 @@ def test_customer_deleted_and_re_created_in_one_run_is_current_and_not_deleted(
     assert all(not hard_deleted for *_, hard_deleted, _ in versions[:-2])
 
 
-def test_dim_customer_windows_are_valid(crm_run: CrmFaultsRun) -> None:
-    """Per customer: no empty or overlapping windows, a gap only after a hard delete, and
-    one current version unless the latest version was hard-deleted."""
-    rows = crm_run.query(
-        "select customer_id, valid_from, valid_to, is_current, is_hard_deleted "
-        "from gold.dim_customer where customer_id <> -1 order by customer_id, valid_from")
-    by_customer: dict[int, list[tuple[Any, ...]]] = {}
-    for customer_id, *version in rows:
-        by_customer.setdefault(customer_id, []).append(tuple(version))
-    problems = []
-    for customer_id, versions in by_customer.items():
-        for (start, end, _, deleted), following in zip(versions, versions[1:] + [None],
-                                                       strict=True):
-            if end <= start:
-                problems.append((customer_id, start, "empty window"))
-            if following is not None and (following[0] < end
-                                          or (following[0] > end and not deleted)):
-                problems.append((customer_id, start, "overlap or gap"))
-        current = sum(1 for version in versions if version[2])
-        if current != (0 if versions[-1][3] else 1):
-            problems.append((customer_id, None, f"{current} current versions"))
-    assert problems == []
-    assert crm_run.planted.deleted_day_one in by_customer
+def test_dim_customer_windows_are_checked_by_dbt_after_deletes_and_re_creations(
+        crm_run: CrmFaultsRun) -> None:
+    """The SCD2 rule has one home, the dbt test scd2_windows (no empty or overlapping
+    windows, a gap only after a hard delete, one current version unless the latest was
+    hard-deleted): it ran and passed in the last build, after the day-two re-creations."""
+    target = crm_run.warehouse.work_dir / "target"
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    scd2 = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
+            if r["unique_id"].startswith("test.retail_medallion.scd2_windows_")}
+    assert scd2 == {
+        "scd2_windows_dim_customer_is_hard_deleted__customer_id": ("pass", 0),
+        "scd2_windows_dim_product_product_id": ("pass", 0),
+        "scd2_windows_dim_store_store_id": ("pass", 0),
+    }
+    deleted = crm_run.query("select distinct customer_id from gold.dim_customer "
+                            "where is_hard_deleted")
+    assert (crm_run.planted.deleted_day_one,) in deleted
 
 
 def test_postgres_quarantines_the_same_type_conflicts(crm_run: CrmFaultsRun) -> None:

@@ -3,13 +3,18 @@ each ingested with the CLI and built with `dbt build` (which also runs every dbt
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
-from tests.integration.conftest import DEMO_DAYS, DemoRun
+from tests.integration.conftest import BIN_DIR, DEMO_DAYS, PROJECT_DIR, DemoRun
 
 # planted kind -> quarantine rule, as documented in ingestion/README.md
 QUARANTINED_KINDS = {
@@ -133,3 +138,49 @@ def test_gold_aggregates_are_identical_on_duckdb_and_postgres(demo_run: DemoRun,
     duck_rows = normalised(demo_run.duckdb.query(sql))
     assert duck_rows, f"gold.{model} is empty"
     assert duck_rows == normalised(postgres.query(sql))
+
+
+def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
+                                                             tmp_path: Path) -> None:
+    """The gold invariants live in dbt tests (the gold gate no longer repeats them): on a copy
+    of the demo warehouse, break each one and the matching dbt test fails, the others pass."""
+    broken = tmp_path / "broken.duckdb"
+    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], broken)
+    with duckdb.connect(str(broken)) as conn:
+        # a product's first version now ends after its next version starts (overlap)
+        [(product_id,)] = conn.execute(
+            "select product_id from gold.dim_product where product_id <> -1 group by 1 "
+            "having count(*) > 1 order by 1 limit 1").fetchall()
+        conn.execute(
+            "update gold.dim_product set valid_to = valid_to + interval 1 day "
+            f"where product_id = {product_id} and not is_current "
+            "and valid_from = (select min(valid_from) from gold.dim_product "
+            f"where product_id = {product_id})")
+        # a customer's closed version is current again: two current versions
+        conn.execute(
+            "update gold.dim_customer set is_current = true where customer_key = ("
+            "select min(customer_key) from gold.dim_customer where not is_current "
+            "and customer_id in (select customer_id from gold.dim_customer where is_current "
+            "and customer_id <> -1))")
+        # a sale with a negative net amount, and a return that gives back nothing
+        conn.execute("update gold.fct_sales set net_amount = -1 where sales_line_key = ("
+                     "select min(sales_line_key) from gold.fct_sales where not is_return)")
+        conn.execute("update gold.fct_sales set quantity = 1 where sales_line_key = ("
+                     "select min(sales_line_key) from gold.fct_sales where is_return)")
+    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(broken)}
+    subprocess.run(
+        [str(BIN_DIR / "dbt"), "test", "--select", "test_name:scd2_windows",
+         "test_name:sales_line_signs", "--target", "duckdb",
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
+               if r["unique_id"].startswith("test.")}
+    assert outcome == {
+        "scd2_windows_dim_customer_is_hard_deleted__customer_id": ("fail", 1),
+        "scd2_windows_dim_product_product_id": ("fail", 1),
+        "scd2_windows_dim_store_store_id": ("pass", 0),
+        "sales_line_signs_fct_sales_": ("fail", 2),
+    }

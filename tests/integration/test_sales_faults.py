@@ -351,12 +351,6 @@ def test_sale_at_a_late_store_is_kept_then_rekeyed(sales_faults: SalesFaultsRun)
                                                         sales_faults.late_store_id)]
 
 
-def test_no_sale_has_a_negative_net_amount(sales_faults: SalesFaultsRun) -> None:
-    negative = sales_faults.query(
-        "select count(*) from gold.fct_sales where not is_return and net_amount < 0")
-    assert negative == [(0,)]
-
-
 def test_incremental_fct_sales_equals_a_full_refresh_after_faults(
         sales_faults: SalesFaultsRun) -> None:
     assert sales_faults.fct_sales_incremental

@@ -1,239 +1,96 @@
-"""Gold suites: the star schema, checked after dbt and before Power BI reads it.
+"""Gold suite: the business checks across days that no dbt test can see.
 
-* revenue: ``fct_sales.net_amount`` is never negative on sales lines (returns, with their
-  negative quantity, are the only negative lines); returns carry a negative quantity;
-* SCD2 dimensions (``dim_customer``, ``dim_product``, ``dim_store``): surrogate keys are
-  unique, natural keys are present, ``valid_from <= valid_to``, and there is exactly one
-  current row (``is_current``) per natural key;
-* foreign keys: every key of ``fct_sales`` and ``fct_orders`` resolves to a row of its
-  dimension (late-arriving facts point at the unknown member, never at nothing);
-* every gold table holds at least ``gold_min_rows`` rows.
+dbt owns the invariants of each model (keys, SCD2 windows, foreign keys, signs of sales and
+returns), and Cosmos runs those tests right after each model is built. What a single build
+cannot judge is whether the day makes sense against the days before it: a sales feed that
+delivered half a day, a store system that sent every line twice, a price file in cents. So
+after dbt, before Power BI reads gold, this suite compares the latest sale date with the
+recent ones, per channel, from ``gold.agg_sales_daily``:
 
-Checks are built only for the gold tables the DAG renders (``tables``), so a DAG limited
-with ``RETAIL_DBT_SELECT`` checks what it builds. Fact checks read only the offending rows
-(anti-joins) or a few columns, so they stay cheap on large facts.
+* volume: the day's sales lines are between ``dq_daily_min_ratio`` and
+  ``dq_daily_max_ratio`` times their average over the ``dq_recent_days`` days before;
+* revenue: the same bounds for the day's net revenue.
+
+A channel that sold on the recent days and not on the latest one has ratio 0 and fails. The
+first day of a warehouse has no recent days to compare with, and passes. The thresholds are
+vars of ``dbt_project.yml`` (``orchestration.quality.thresholds``). The query returns one
+row per channel, so the gate stays cheap however large the facts grow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
-from orchestration.quality.checks import Check, select_rows
+from orchestration.quality.checks import Check
 from orchestration.quality.thresholds import Thresholds
-from orchestration.warehouse import quote_ident, relation
+from orchestration.warehouse import relation
 
 GOLD_SCHEMA = "gold"
-
-
-@dataclass(frozen=True)
-class Scd2Dimension:
-    """An SCD2 dimension: its surrogate key and the natural key it versions."""
-
-    table: str
-    surrogate_key: str
-    natural_key: str
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    """A fact column and the dimension column it must resolve to."""
-
-    fact: str
-    column: str
-    dimension: str
-    dimension_key: str
-
-
-SCD2_DIMENSIONS = (
-    Scd2Dimension("dim_customer", "customer_key", "customer_id"),
-    Scd2Dimension("dim_product", "product_key", "product_id"),
-    Scd2Dimension("dim_store", "store_key", "store_id"),
-)
-
-FOREIGN_KEYS = (
-    ForeignKey("fct_sales", "customer_key", "dim_customer", "customer_key"),
-    ForeignKey("fct_sales", "product_key", "dim_product", "product_key"),
-    ForeignKey("fct_sales", "store_key", "dim_store", "store_key"),
-    ForeignKey("fct_sales", "date_key", "dim_date", "date_key"),
-    ForeignKey("fct_orders", "customer_key", "dim_customer", "customer_key"),
-    ForeignKey("fct_orders", "store_key", "dim_store", "store_key"),
-    ForeignKey("fct_orders", "order_date_key", "dim_date", "date_key"),
-)
-
-UNIQUE_KEYS = {
-    "dim_date": "date_key",
-    "fct_orders": "order_key",
-    "customer_rfm": "customer_id",
-    "customer_lifetime_value": "customer_id",
-}
-"""Grain of the non-SCD2 gold tables whose grain is one column."""
-
-SALES_CHANNELS = ("store", "online")
+DAILY_SALES = "agg_sales_daily"
 
 
 def gold_checks(tables: Iterable[str], thresholds: Thresholds) -> list[Check]:
-    """Checks for the given gold tables (names without schema)."""
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.metadata_types import FailureSeverity
-
-    present = set(tables)
-    checks: list[Check] = []
-    for table in sorted(present):
-        checks.append(_row_count(table, thresholds.gold_min_rows))
-    for dimension in SCD2_DIMENSIONS:
-        if dimension.table in present:
-            checks.extend(_scd2_checks(dimension))
-    for table, key in UNIQUE_KEYS.items():
-        if table in present:
-            checks.append(
-                Check(
-                    name=f"{GOLD_SCHEMA}.{table}.grain",
-                    query=select_rows(GOLD_SCHEMA, table, [key]),
-                    expectations=(
-                        gxe.ExpectColumnValuesToNotBeNull(
-                            column=key, severity=FailureSeverity.CRITICAL
-                        ),
-                        gxe.ExpectColumnValuesToBeUnique(
-                            column=key, severity=FailureSeverity.CRITICAL
-                        ),
-                    ),
-                )
-            )
-    if "fct_sales" in present:
-        checks.extend(_sales_checks())
-    for foreign_key in FOREIGN_KEYS:
-        if foreign_key.fact in present and foreign_key.dimension in present:
-            checks.append(_foreign_key_check(foreign_key))
-    return checks
+    """Checks for the given gold tables (names without schema) that the DAG builds."""
+    if DAILY_SALES not in set(tables):
+        return []
+    return [_latest_day_against_recent_days(thresholds)]
 
 
-def _row_count(table: str, min_rows: int) -> Check:
+def daily_ratios_query(recent_days: int) -> str:
+    """One row per channel: the latest sale date's volume and revenue over the recent average.
+
+    Plain SQL for DuckDB and PostgreSQL (``date - integer`` is a date on both), written with
+    derived tables rather than CTEs: GX takes a query asset only if it starts with SELECT.
+    """
+    daily_sales = relation(GOLD_SCHEMA, DAILY_SALES)
+    latest_date = f"(select max(sale_date) from {daily_sales})"
+    return f"""select
+    recent.channel,
+    cast(coalesce(latest_day.line_count, 0) as double precision)
+        / cast(recent.line_count as double precision) as volume_ratio,
+    case when recent.net_amount > 0 then
+        cast(coalesce(latest_day.net_amount, 0) as double precision)
+        / cast(recent.net_amount as double precision)
+    end as revenue_ratio
+from (
+    select daily.channel, avg(daily.line_count) as line_count,
+        avg(daily.net_amount) as net_amount
+    from (
+        select sale_date, channel, sum(line_count) as line_count,
+            sum(net_amount) as net_amount
+        from {daily_sales}
+        where sale_date < {latest_date}
+            and sale_date >= {latest_date} - {int(recent_days)}
+        group by sale_date, channel
+    ) as daily
+    group by daily.channel
+) as recent
+left join (
+    select channel, sum(line_count) as line_count, sum(net_amount) as net_amount
+    from {daily_sales}
+    where sale_date = {latest_date}
+    group by channel
+) as latest_day on recent.channel = latest_day.channel
+"""
+
+
+def _latest_day_against_recent_days(thresholds: Thresholds) -> Check:
     import great_expectations.expectations as gxe
     from great_expectations.expectations.metadata_types import FailureSeverity
 
     return Check(
-        name=f"{GOLD_SCHEMA}.{table}.row_count",
-        query=f"select count(*) as row_count from {relation(GOLD_SCHEMA, table)}",
-        expectations=(
-            gxe.ExpectColumnValuesToBeBetween(
-                column="row_count", min_value=min_rows, severity=FailureSeverity.CRITICAL
-            ),
-        ),
-    )
-
-
-def _scd2_checks(dimension: Scd2Dimension) -> list[Check]:
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.metadata_types import FailureSeverity
-
-    name = f"{GOLD_SCHEMA}.{dimension.table}"
-    versions = Check(
-        name=f"{name}.versions",
-        query=select_rows(
-            GOLD_SCHEMA,
-            dimension.table,
-            [dimension.surrogate_key, dimension.natural_key, "valid_from", "valid_to"],
-        ),
-        expectations=(
-            gxe.ExpectColumnValuesToNotBeNull(
-                column=dimension.surrogate_key, severity=FailureSeverity.CRITICAL
-            ),
-            gxe.ExpectColumnValuesToBeUnique(
-                column=dimension.surrogate_key, severity=FailureSeverity.CRITICAL
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column=dimension.natural_key, severity=FailureSeverity.CRITICAL
-            ),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="valid_to",
-                column_B="valid_from",
-                or_equal=True,
-                severity=FailureSeverity.CRITICAL,
-            ),
-        ),
-    )
-    current = Check(
-        name=f"{name}.current",
-        query=select_rows(
-            GOLD_SCHEMA, dimension.table, [dimension.natural_key], quote_ident("is_current")
-        ),
-        expectations=(
-            gxe.ExpectColumnValuesToBeUnique(
-                column=dimension.natural_key, severity=FailureSeverity.CRITICAL
-            ),
-            gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=FailureSeverity.CRITICAL),
-        ),
-    )
-    return [versions, current]
-
-
-def _sales_checks() -> list[Check]:
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.metadata_types import FailureSeverity
-
-    is_return = quote_ident("is_return")
-    sales = Check(
-        name=f"{GOLD_SCHEMA}.fct_sales.sales_revenue",
-        query=select_rows(GOLD_SCHEMA, "fct_sales", ["net_amount", "quantity"], f"not {is_return}"),
-        expectations=(
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="net_amount", severity=FailureSeverity.CRITICAL
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="net_amount", min_value=0, severity=FailureSeverity.CRITICAL
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="quantity", min_value=1, severity=FailureSeverity.CRITICAL
-            ),
-        ),
-    )
-    returns = Check(
-        name=f"{GOLD_SCHEMA}.fct_sales.returns",
-        query=select_rows(GOLD_SCHEMA, "fct_sales", ["quantity"], is_return),
-        expectations=(
-            gxe.ExpectColumnValuesToBeBetween(
-                column="quantity", max_value=-1, severity=FailureSeverity.CRITICAL
-            ),
-        ),
-    )
-    channels = Check(
-        name=f"{GOLD_SCHEMA}.fct_sales.channels",
-        query=(
-            f"select distinct {quote_ident('channel')} from {relation(GOLD_SCHEMA, 'fct_sales')}"
-        ),
+        name=f"{GOLD_SCHEMA}.{DAILY_SALES}.latest_day_against_recent_days",
+        query=daily_ratios_query(thresholds.recent_days),
         expectations=(
             gxe.ExpectColumnValuesToNotBeNull(column="channel", severity=FailureSeverity.CRITICAL),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="channel", value_set=list(SALES_CHANNELS), severity=FailureSeverity.CRITICAL
+            *(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column,
+                    min_value=thresholds.daily_min_ratio,
+                    max_value=thresholds.daily_max_ratio,
+                    severity=FailureSeverity.CRITICAL,
+                )
+                for column in ("volume_ratio", "revenue_ratio")
             ),
         ),
-    )
-    return [sales, returns, channels]
-
-
-def _foreign_key_check(foreign_key: ForeignKey) -> Check:
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.metadata_types import FailureSeverity
-
-    fact_column = f"facts.{quote_ident(foreign_key.column)}"
-    dimension_column = f"dimension.{quote_ident(foreign_key.dimension_key)}"
-    query = (
-        f"select {fact_column} as unresolved_key "
-        f"from {relation(GOLD_SCHEMA, foreign_key.fact)} as facts "
-        f"left join {relation(GOLD_SCHEMA, foreign_key.dimension)} as dimension "
-        f"on {fact_column} = {dimension_column} "
-        f"where {dimension_column} is null"
-    )
-    expectations: tuple[Any, ...] = (
-        gxe.ExpectTableRowCountToEqual(value=0, severity=FailureSeverity.CRITICAL),
-    )
-    return Check(
-        name=(
-            f"{GOLD_SCHEMA}.{foreign_key.fact}.{foreign_key.column}"
-            f" -> {foreign_key.dimension}.{foreign_key.dimension_key}"
-        ),
-        query=query,
-        expectations=expectations,
     )

@@ -4,9 +4,10 @@
     next one starts; only a version ended by a deletion may leave a gap, until the key is
     re-created), and a key has exactly one current version unless its latest version was
     deleted.
-    Returns the offending versions with the reason; the singular tests in tests/dbt call it.
+    Returns the offending versions with the reason. deleted_flag names the column that says
+    a key was deleted at its source (its closed history then has no current version).
 -#}
-{% macro scd2_window_failures(dimension, natural_key, deleted_flag=none) %}
+{% test scd2_windows(model, natural_key, deleted_flag=none) %}
 
 with
 
@@ -24,7 +25,7 @@ versions as (
         lead(valid_from) over (
             partition by {{ natural_key }} order by valid_from
         ) as next_valid_from
-    from {{ dimension }}
+    from {{ model }}
     where {{ natural_key }} <> -1
 ),
 
@@ -74,4 +75,4 @@ failures as (
 select * from failures
 where failure is not null
 
-{% endmacro %}
+{% endtest %}

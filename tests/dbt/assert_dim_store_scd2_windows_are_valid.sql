@@ -1,2 +1,0 @@
--- SCD2 integrity of dim_store per store_id.
-{{ scd2_window_failures(ref('dim_store'), 'store_id') }}
