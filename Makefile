@@ -84,7 +84,7 @@ bench: $(VENV)/.all
 DOCS_PORT ?= 8081
 docs: $(VENV)/.core
 	@test -f target/index.html || $(BIN)/dbt docs generate --profiles-dir . --project-dir .
-	$(BIN)/python -m tools.docs_server --port $(DOCS_PORT) --target-dir target
+	$(BIN)/dbt docs serve --profiles-dir . --project-dir . --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 # sqlfluff's dbt templater and the convention check parse against an in-memory DuckDB:
 # lint needs no warehouse and never locks warehouse/retail.duckdb.

@@ -1,7 +1,8 @@
-"""The dbt docs site, served by ``python -m tools.docs_server``, in a real headless browser.
+"""The dbt docs site, served by ``dbt docs serve`` (as ``make docs`` does), in a real headless
+browser.
 
-A small demo is generated, ingested and built; ``dbt docs generate`` writes the site; the
-docs server serves it on a free port and Chromium opens the lineage graph of ``fct_sales``.
+A small demo is generated, ingested and built; ``dbt docs generate`` writes the site;
+``dbt docs serve`` serves it on a free port and Chromium opens the lineage graph of ``fct_sales``.
 The graph must show the chain a reader follows: a bronze source, through ``fct_sales``,
 to the Power BI exposure. A screenshot of it is kept in ``artifacts/docs-lineage.png``.
 
@@ -14,17 +15,20 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import TEST_SCALE, TEST_SEED, services_required
-from tools.docs_server import RunningDocsServer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
@@ -115,6 +119,42 @@ def docs_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "target"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def docs_served(docs_target: Path) -> Iterator[str]:
+    """``dbt docs serve`` on 127.0.0.1 in the background; yields its URL, stops it after."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    server = subprocess.Popen(
+        [str(BIN_DIR / "dbt"), "docs", "serve", "--no-browser", "--host", "127.0.0.1",
+         "--port", str(port), "--project-dir", str(PROJECT_DIR),
+         "--profiles-dir", str(PROJECT_DIR), "--target-path", str(docs_target)],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "manifest.json", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.communicate(timeout=10)[0] if server.poll() is not None else ""
+                    raise AssertionError(f"`dbt docs serve` did not answer on {url}\n{output}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture
 def browser_page(chromium: Path, tmp_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -181,8 +221,8 @@ def test_lineage_graph_shows_sources_through_fct_sales_to_power_bi(
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
 
-    with RunningDocsServer(docs_target) as server:
-        page.goto(f"{server.url}#!/model/{FCT_SALES}")
+    with docs_served(docs_target) as url:
+        page.goto(f"{url}#!/model/{FCT_SALES}")
         page.wait_for_selector("h1:has-text('fct_sales')")
 
         # The lineage button opens the graph in the sidebar; fullscreen widens the
