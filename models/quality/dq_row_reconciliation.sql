@@ -6,18 +6,20 @@
     other classes from the models that hold them, so a row lost or doubled anywhere on the
     way breaks the equation tested in tests/dbt/assert_bronze_rows_reconcile.sql.
 
-    One entry per bronze table: its source, its base model (row_status), its staging
-    model (silver) and the quarantine model that lists its rejected rows.
+    One entry per bronze table: its source, the model that holds its final row_status
+    (the base model, or for a table with a check that needs a second table the
+    intermediate model that makes it), its staging model (silver) and the quarantine
+    model that lists its rejected rows.
 -#}
 
 {%- set reconciled_tables = [
-    {'source': 'crm', 'table': 'customers', 'base': 'base_crm__customers', 'silver': 'stg_crm__customers'},
-    {'source': 'crm', 'table': 'customer_deletions', 'base': 'base_crm__customer_deletions', 'silver': 'stg_crm__customer_deletions'},
-    {'source': 'erp', 'table': 'products', 'base': 'base_erp__products', 'silver': 'stg_erp__products'},
-    {'source': 'erp', 'table': 'stores', 'base': 'base_erp__stores', 'silver': 'stg_erp__stores'},
-    {'source': 'erp', 'table': 'orders', 'base': 'base_erp__orders', 'silver': 'stg_erp__orders'},
-    {'source': 'erp', 'table': 'order_lines', 'base': 'base_erp__order_lines', 'silver': 'stg_erp__order_lines'},
-    {'source': 'sales', 'table': 'sales_lines', 'base': 'base_sales__sales_lines', 'silver': 'stg_sales__sales_lines'},
+    {'source': 'crm', 'table': 'customers', 'classified': 'int_customer_versions_classified', 'silver': 'stg_crm__customers'},
+    {'source': 'crm', 'table': 'customer_deletions', 'classified': 'base_crm__customer_deletions', 'silver': 'stg_crm__customer_deletions'},
+    {'source': 'erp', 'table': 'products', 'classified': 'base_erp__products', 'silver': 'stg_erp__products'},
+    {'source': 'erp', 'table': 'stores', 'classified': 'base_erp__stores', 'silver': 'stg_erp__stores'},
+    {'source': 'erp', 'table': 'orders', 'classified': 'base_erp__orders', 'silver': 'stg_erp__orders'},
+    {'source': 'erp', 'table': 'order_lines', 'classified': 'int_order_lines_classified', 'silver': 'stg_erp__order_lines'},
+    {'source': 'sales', 'table': 'sales_lines', 'classified': 'base_sales__sales_lines', 'silver': 'stg_sales__sales_lines'},
 ] -%}
 
 with
@@ -57,11 +59,11 @@ classified_rows as (
 
     union all
 
-    {#- row_status values of a base model that are counted classes, not silver or quarantine #}
+    {#- row_status values that are counted classes, not silver or quarantine #}
     select
         {{ context_columns }}
         row_status as row_class
-    from {{ ref(entry.base) }}
+    from {{ ref(entry.classified) }}
     where row_status in ('duplicate', 'deleted', 'superseded')
     {%- if not loop.last %}
 

@@ -1,9 +1,12 @@
-{#- CRM rows that cannot enter silver, with the rule that rejected them. -#}
+{#-
+    CRM rows that cannot enter silver, with the rule that rejected them. Customers are read
+    from int_customer_versions_classified, where a customer version's row_status is final.
+-#}
 
 with
 
 customers as (
-    select * from {{ ref('base_crm__customers') }}
+    select * from {{ ref('int_customer_versions_classified') }}
     where row_status = 'quarantined'
 ),
 

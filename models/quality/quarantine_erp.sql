@@ -1,4 +1,8 @@
-{#- ERP rows that cannot enter silver, with the rule that rejected them. -#}
+{#-
+    ERP rows that cannot enter silver, with the rule that rejected them. Order lines are
+    read from int_order_lines_classified, where an order line's row_status is final
+    (orphan_order included).
+-#}
 
 with
 
@@ -18,7 +22,7 @@ orders as (
 ),
 
 order_lines as (
-    select * from {{ ref('base_erp__order_lines') }}
+    select * from {{ ref('int_order_lines_classified') }}
     where row_status = 'quarantined'
 ),
 

@@ -15,7 +15,7 @@ order_lines as (
 ),
 
 quarantined_lines as (
-    select * from {{ ref('base_erp__order_lines') }}
+    select * from {{ ref('int_order_lines_classified') }}
     where row_status = 'quarantined'
 ),
 

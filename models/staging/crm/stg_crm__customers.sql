@@ -1,7 +1,19 @@
+{#-
+    Current CRM customers, one row per customer, cleansed: the email flagged when
+    malformed, the phone in E.164 with the calling code of the customer's country, the
+    country as an ISO code (country_codes seed).
+
+    The rows come from int_customer_versions_classified, not from base_crm__customers:
+    whether a customer was hard-deleted is decided there (it needs the deletion log), and
+    this view must leave hard-deleted customers out for the snapshot to record the delete.
+    That intermediate step only adds the final row_status to the base model's rows, so this
+    model still reads a single source, the CRM.
+-#}
+
 with
 
 customers as (
-    select * from {{ ref('base_crm__customers') }}
+    select * from {{ ref('int_customer_versions_classified') }}
     where row_status = 'valid'
 ),
 

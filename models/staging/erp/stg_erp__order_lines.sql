@@ -1,7 +1,15 @@
+{#-
+    Valid order lines, one row per line. The rows come from int_order_lines_classified,
+    not from base_erp__order_lines: whether a line's order exists is decided there (it
+    needs the orders), and this view must leave orphan lines out. That intermediate step
+    only adds the final row_status to the base model's rows, so this model still reads a
+    single source, the ERP.
+-#}
+
 with
 
 order_lines as (
-    select * from {{ ref('base_erp__order_lines') }}
+    select * from {{ ref('int_order_lines_classified') }}
     where row_status = 'valid'
 ),
 

@@ -1,21 +1,20 @@
 {#-
-    Every customer version the CRM delivered, typed and classified. The CRM table is
-    append-only, so one customer has many rows: the latest version is kept, older ones
-    are counted as duplicates, and a customer whose deletion is newer than the latest
-    version is counted as deleted. A version with a value that did not fit its column's
-    type (dlt put it in a variant column) is quarantined as type_conflict, and the
-    customer keeps its latest valid version. stg_crm__customers and quarantine read from
-    here.
+    Every customer version the CRM delivered, typed and classified by the rules of this
+    table alone. The CRM table is append-only, so one customer has many rows: the latest
+    version is valid, older ones are counted as duplicates. A version with a value that
+    did not fit its column's type (dlt put it in a variant column) is quarantined as
+    type_conflict, and the customer keeps its latest valid version.
+
+    Hard deletes are not decided here: they need the CRM's deletion log, a second table,
+    so int_customer_versions_classified joins it and gives the final row_status (valid
+    can become deleted). Read that model, not this one, for silver, quarantine and
+    reconciliation.
 -#}
 
 with
 
 customers as (
     select * from {{ source('bronze_crm', 'customers') }}
-),
-
-deletions as (
-    select * from {{ ref('stg_crm__customer_deletions') }}
 ),
 
 typed as (
@@ -72,11 +71,9 @@ ranked as (
 classified as (
     select
         ranked.*,
-        deletions.deleted_at,
         case
             when ranked.quarantine_rule is not null then 'quarantined'
             when ranked.version_rank > 1 then 'duplicate'
-            when deletions.deleted_at >= ranked.updated_at then 'deleted'
             else 'valid'
         end as row_status,
         case
@@ -84,8 +81,6 @@ classified as (
             when ranked.quarantine_rule is not null then ranked.email
         end as rejected_value
     from ranked
-    left join deletions
-        on ranked.customer_id = deletions.customer_id
 )
 
 select * from classified
