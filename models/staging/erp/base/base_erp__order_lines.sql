@@ -66,12 +66,7 @@ with_rule as (
 classified as (
     select
         with_rule.*,
-        case
-            when with_rule.quarantine_rule = 'null_key' then 'quarantined'
-            when with_rule.version_rank > 1 then 'duplicate'
-            when with_rule.quarantine_rule is not null then 'quarantined'
-            else 'valid'
-        end as row_status
+        {{ row_status('with_rule.quarantine_rule', 'with_rule.version_rank') }} as row_status
     from with_rule
 )
 

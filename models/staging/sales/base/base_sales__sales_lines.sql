@@ -129,10 +129,7 @@ classified as (
         with_rule.*,
         case
             when {{ is_true('with_rule.is_superseded') }} then 'superseded'
-            when with_rule.quarantine_rule = 'null_key' then 'quarantined'
-            when with_rule.delivery_rank > 1 then 'duplicate'
-            when with_rule.quarantine_rule is not null then 'quarantined'
-            else 'valid'
+            else {{ row_status('with_rule.quarantine_rule', 'with_rule.delivery_rank') }}
         end as row_status
     from with_rule
 )
