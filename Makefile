@@ -9,10 +9,10 @@ SEED ?= 42
 CONSTRAINTS := requirements/constraints.txt
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS)
 
-export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
-export RUNTIME__DLTHUB_TELEMETRY ?= false
-export DO_NOT_TRACK ?= 1
-export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
+# Telemetry off and the other process defaults, read from their one home, ingestion/runtime.py:
+# Python entry points apply them themselves, but dbt, sqlfluff and airflow started from here do
+# not. A variable already set in the environment wins.
+$(foreach default,$(shell $(PYTHON) ingestion/runtime.py),$(eval export $(subst =,?=,$(default))))
 
 .PHONY: demo test install install-all install-portability parse airflow bench docs lint lint-python lint-sql lint-dbt fix-sql \
 	hooks system-packages clean help
@@ -145,7 +145,6 @@ AIRFLOW_ENV = PATH=$(abspath $(BIN)):$$PATH AIRFLOW_HOME=$(AIRFLOW_HOME) AIRFLOW
 	AIRFLOW__API__HOST=$(AIRFLOW_HOST) AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 	AIRFLOW__CORE__PARALLELISM=$(AIRFLOW_PARALLELISM) \
 	AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=127.0.0.1 \
-	AIRFLOW__USAGE_DATA_COLLECTION__ENABLED=False GX_ANALYTICS_ENABLED=false \
 	PYTHONPATH=$(CURDIR) RETAIL_DBT_MANIFEST_PATH=$(CURDIR)/target/manifest.json \
 	RETAIL_DBT_PROJECT_DIR=$(CURDIR) \
 	RETAIL_DUCKDB_PATH=$(CURDIR)/warehouse/retail.duckdb RETAIL_DEMO_DIR=$(CURDIR)/data/demo \

@@ -2,8 +2,9 @@
 
 Importing this module points Airflow at a fresh ``AIRFLOW_HOME`` (a temporary folder,
 removed at exit) before Airflow itself is imported, and switches every vendor's telemetry
-off. Airflow reads its configuration once per process, so this must happen before the
-first ``import airflow``: ``tests/dags/conftest.py`` imports this module, and so does every
+off (``ingestion.runtime.TELEMETRY_OFF``, forced here even where the shell turned one on).
+Airflow reads its configuration once per process, so this must happen before the first
+``import airflow``: ``tests/dags/conftest.py`` imports this module, and so does every
 DAG test module outside ``tests/dags`` at its very top.
 
 The session fixtures migrate the SQLite metadata database once and produce the dbt
@@ -27,6 +28,8 @@ from unittest import mock
 
 import pytest
 
+from ingestion.runtime import TELEMETRY_OFF
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO_ROOT / "dags"
 DAG_ID = "retail_medallion"
@@ -34,15 +37,6 @@ DAG_ID = "retail_medallion"
 _HOME_MARKER = "RETAIL_TEST_AIRFLOW_HOME"
 _DB_READY_MARKER = "RETAIL_TEST_AIRFLOW_DB_READY"
 _MANIFEST_MARKER = "RETAIL_TEST_DBT_MANIFEST"
-
-TELEMETRY_OFF = {
-    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-}
 
 
 def configure_airflow_environment() -> Path:
