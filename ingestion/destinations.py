@@ -26,30 +26,48 @@ synapse (dedicated SQL pool through the Microsoft ODBC Driver 18 for SQL Server)
     RETAIL_SYNAPSE_AUTHENTICATION  ServicePrincipal (default): RETAIL_SYNAPSE_CLIENT_ID /
                                    RETAIL_SYNAPSE_CLIENT_SECRET of an Entra service
                                    principal; or SqlPassword: RETAIL_SYNAPSE_USER /
-                                   RETAIL_SYNAPSE_PASSWORD
+                                   RETAIL_SYNAPSE_PASSWORD of a SQL login. The only two
+                                   both dlt and dbt-synapse can use (see
+                                   ``ingestion.settings.SYNAPSE_AUTHENTICATIONS``); any
+                                   other value stops the run naming them.
     RETAIL_STAGING_BUCKET_URL      az://<container> or abfss://<container>@<account>.dfs.core.windows.net
                                    in the workspace's storage account; Synapse then loads
                                    with COPY INTO instead of row inserts. With
                                    RETAIL_SYNAPSE_STAGING_USE_MSI=1 the pool reads the
                                    bucket with its managed identity, otherwise with the
                                    account key given in dlt's filesystem variables.
+
+Credentials of the cloud targets: only the RETAIL_* variables that are set are handed to
+dlt; dlt resolves every other field from its own configuration (for instance
+DESTINATION__SYNAPSE__CREDENTIALS__PASSWORD or ``.dlt/secrets.toml``), and the defaults
+above apply only where that has nothing either.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from typing import Any
 
 import dlt
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-from ingestion.settings import Paths, postgres_settings
+from ingestion.settings import (
+    Paths,
+    int_setting,
+    postgres_settings,
+    secret,
+    setting,
+    synapse_authentication,
+    text_setting,
+)
 
 DESTINATIONS = ("duckdb", "postgres", "databricks", "synapse")
 
 SYNAPSE_ODBC_DRIVER = "ODBC Driver 18 for SQL Server"
+DEFAULT_DATABASE = "retail"
+"""The Databricks catalog and the Synapse database when neither RETAIL_* nor dlt names one
+(the dbt profile's default too)."""
 
 
 def make_destination(name: str, paths: Paths) -> Any:
@@ -78,12 +96,12 @@ def destination_identity(name: str, paths: Paths) -> str:
         pg = postgres_settings()
         return f"postgres:{pg.host}:{pg.port}/{pg.database}"
     if name == "databricks":
-        return (f"databricks:{_env('RETAIL_DATABRICKS_HOST', '')}/"
-                f"{_env('RETAIL_DATABRICKS_CATALOG', 'retail')}")
+        return (f"databricks:{text_setting('RETAIL_DATABRICKS_HOST', '')}/"
+                f"{text_setting('RETAIL_DATABRICKS_CATALOG', DEFAULT_DATABASE)}")
     if name == "synapse":
-        return (f"synapse:{_env('RETAIL_SYNAPSE_SERVER', '')}:"
-                f"{_env('RETAIL_SYNAPSE_PORT', '1433')}/"
-                f"{_env('RETAIL_SYNAPSE_DATABASE', 'retail')}")
+        return (f"synapse:{text_setting('RETAIL_SYNAPSE_SERVER', '')}:"
+                f"{_synapse_port()}/"
+                f"{text_setting('RETAIL_SYNAPSE_DATABASE', DEFAULT_DATABASE)}")
     raise ValueError(f"unknown destination {name!r}; choose one of {', '.join(DESTINATIONS)}")
 
 
@@ -107,60 +125,85 @@ def state_folder_name(name: str, paths: Paths) -> str:
 
 def make_staging(name: str) -> Any | None:
     """The staging bucket a cloud destination loads through, or None to load directly."""
-    bucket_url = _env("RETAIL_STAGING_BUCKET_URL")
+    bucket_url = setting("RETAIL_STAGING_BUCKET_URL")
     if name not in ("databricks", "synapse") or bucket_url is None:
         return None
     return dlt.destinations.filesystem(bucket_url=bucket_url)
 
 
 def databricks_destination() -> Any:
-    credentials = _present({
-        "server_hostname": _env("RETAIL_DATABRICKS_HOST"),
-        "http_path": _env("RETAIL_DATABRICKS_HTTP_PATH"),
-        "catalog": _env("RETAIL_DATABRICKS_CATALOG", "retail"),
-        "access_token": _env("RETAIL_DATABRICKS_TOKEN"),
-        "client_id": _env("RETAIL_DATABRICKS_CLIENT_ID"),
-        "client_secret": _env("RETAIL_DATABRICKS_CLIENT_SECRET"),
-    })
-    options: dict[str, Any] = {}
-    if _env("RETAIL_DATABRICKS_STAGING_VOLUME"):
-        options["staging_volume_name"] = _env("RETAIL_DATABRICKS_STAGING_VOLUME")
-    if _env("RETAIL_DATABRICKS_STAGING_CREDENTIALS"):
-        options["staging_credentials_name"] = _env("RETAIL_DATABRICKS_STAGING_CREDENTIALS")
+    options = _credentials_option("databricks", given={
+        "server_hostname": setting("RETAIL_DATABRICKS_HOST"),
+        "http_path": setting("RETAIL_DATABRICKS_HTTP_PATH"),
+        "catalog": setting("RETAIL_DATABRICKS_CATALOG"),
+        "access_token": secret("RETAIL_DATABRICKS_TOKEN"),
+        "client_id": setting("RETAIL_DATABRICKS_CLIENT_ID"),
+        "client_secret": secret("RETAIL_DATABRICKS_CLIENT_SECRET"),
+    }, defaults={"catalog": DEFAULT_DATABASE})
+    if setting("RETAIL_DATABRICKS_STAGING_VOLUME"):
+        options["staging_volume_name"] = setting("RETAIL_DATABRICKS_STAGING_VOLUME")
+    if setting("RETAIL_DATABRICKS_STAGING_CREDENTIALS"):
+        options["staging_credentials_name"] = setting("RETAIL_DATABRICKS_STAGING_CREDENTIALS")
         options["is_staging_external_location"] = True
-    return dlt.destinations.databricks(credentials=credentials, **options)
+    return dlt.destinations.databricks(**options)
 
 
 def synapse_destination() -> Any:
-    if _env("RETAIL_SYNAPSE_AUTHENTICATION", "ServicePrincipal") == "ServicePrincipal":
-        login = {
-            "username": _env("RETAIL_SYNAPSE_CLIENT_ID"),
-            "password": _env("RETAIL_SYNAPSE_CLIENT_SECRET"),
-            "query": {"authentication": "ActiveDirectoryServicePrincipal"},
-        }
+    # the service principal login is a query option of the ODBC connection; the SQL login
+    # is the driver's default and needs none
+    login_query: dict[str, Any] = {}
+    if synapse_authentication() == "ServicePrincipal":
+        login_query = {"query": {"authentication": "ActiveDirectoryServicePrincipal"}}
+        login = {"username": setting("RETAIL_SYNAPSE_CLIENT_ID"),
+                 "password": secret("RETAIL_SYNAPSE_CLIENT_SECRET")}
     else:
-        login = {
-            "username": _env("RETAIL_SYNAPSE_USER"),
-            "password": _env("RETAIL_SYNAPSE_PASSWORD"),
-        }
-    credentials = _present({
-        "host": _env("RETAIL_SYNAPSE_SERVER"),
-        "port": int(_env("RETAIL_SYNAPSE_PORT", "1433") or "1433"),
-        "database": _env("RETAIL_SYNAPSE_DATABASE", "retail"),
-        "driver": _env("RETAIL_SYNAPSE_DRIVER", SYNAPSE_ODBC_DRIVER),
+        login = {"username": setting("RETAIL_SYNAPSE_USER"),
+                 "password": secret("RETAIL_SYNAPSE_PASSWORD")}
+    chosen = setting("RETAIL_SYNAPSE_AUTHENTICATION") is not None
+    options = _credentials_option("synapse", given={
+        "host": setting("RETAIL_SYNAPSE_SERVER"),
+        "port": _synapse_port() if setting("RETAIL_SYNAPSE_PORT") else None,
+        "database": setting("RETAIL_SYNAPSE_DATABASE"),
+        "driver": setting("RETAIL_SYNAPSE_DRIVER"),
         **login,
+        **(login_query if chosen else {}),
+    }, defaults={
+        "database": DEFAULT_DATABASE,
+        "driver": SYNAPSE_ODBC_DRIVER,
+        **({} if chosen else login_query),
     })
-    return dlt.destinations.synapse(
-        credentials=credentials,
-        staging_use_msi=_env("RETAIL_SYNAPSE_STAGING_USE_MSI") == "1",
-    )
+    use_msi = setting("RETAIL_SYNAPSE_STAGING_USE_MSI")
+    if use_msi is not None:
+        options["staging_use_msi"] = use_msi == "1"
+    return dlt.destinations.synapse(**options)
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    """Only the settings that are given; dlt resolves the rest from its own config."""
-    return {key: value for key, value in values.items() if value is not None}
+def _synapse_port() -> int:
+    return int_setting("RETAIL_SYNAPSE_PORT", 1433, 1, 65_535, "a port number")
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    """An environment variable, with empty values treated as unset."""
-    return os.environ.get(name) or default
+def _credentials_option(destination: str, given: dict[str, Any],
+                        defaults: dict[str, Any]) -> dict[str, Any]:
+    """The RETAIL_* values that are set, and our defaults where dlt has nothing of its own.
+
+    Whatever is left out dlt resolves from its own configuration
+    (``DESTINATION__<NAME>__CREDENTIALS__<FIELD>`` variables, ``.dlt/secrets.toml``), so a
+    warehouse configured the dlt way keeps working; a RETAIL_* variable wins over it.
+    Returned as the ``credentials`` keyword of the destination, or no keyword at all when
+    there is nothing to pass: dlt then also reads a whole connection string
+    (``DESTINATION__<NAME>__CREDENTIALS``), which any explicit value would shadow.
+    """
+    credentials = {key: value for key, value in given.items() if value is not None}
+    for key, value in defaults.items():
+        if key not in credentials and not _dlt_configures(destination, key):
+            credentials[key] = value
+    return {"credentials": credentials} if credentials else {}
+
+
+def _dlt_configures(destination: str, field: str) -> bool:
+    """Whether dlt's own configuration gives the credentials field (or a whole connection
+    string) of a destination."""
+    keys = (f"destination.{destination}.credentials",
+            f"destination.{destination}.credentials.{field}")
+    return any(dlt.config.get(key) is not None or dlt.secrets.get(key) is not None
+               for key in keys)

@@ -1,24 +1,83 @@
-"""Where things live, read from the environment with laptop-friendly defaults."""
+"""The one place environment variables become typed settings, for ingestion and the DAG alike.
+
+Every ``RETAIL_*`` variable goes through the small helper family below, so they all behave
+the same way: surrounding whitespace is dropped and an empty value counts as unset (the
+default applies), numbers are checked against a range, and a bad value stops the run with a
+``SettingError`` that names the variable, what it accepts and its default. Secrets are the
+one exception to the whitespace rule: ``secret`` hands them on exactly as given, as dbt's
+``env_var`` does in ``profiles.yml``, so dbt and the Python side log in with the same value.
+
+The variables, their defaults and meanings are listed in the README's one table of
+variables ("Point it at your own systems"). ``profiles.yml`` repeats some defaults because
+dbt reads that file itself; keep the two in step.
+
+Nothing here imports dbt, dlt or Airflow: the DAG file reads its settings at parse time.
+"""
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.errors import UserError
 
+DEFAULT_DUCKDB_PATH = "warehouse/retail.duckdb"
+"""The DuckDB warehouse, relative to the working directory (``profiles.yml`` repeats it)."""
+DEFAULT_DEMO_DIR = "data/demo"
 DEFAULT_ERP_LOOKBACK_MINUTES = 60
 DEFAULT_CRM_TIMEOUT_S = 30.0
 DEFAULT_CRM_MAX_ATTEMPTS = 5
 
+SYNAPSE_AUTHENTICATIONS = ("ServicePrincipal", "SqlPassword")
+"""What both dbt-synapse and dlt's synapse destination can log in with: an Entra service
+principal (client id and secret), or a SQL login (user and password). Token-based choices of
+dbt-synapse (``CLI``, ``auto``, ``environment``) have no counterpart in dlt, which always
+sends a user name and password to the ODBC driver."""
 
-class SettingError(UserError):
-    """An environment variable holds a value the platform cannot use."""
+
+class SettingError(UserError, ValueError):
+    """An environment variable holds a value the platform cannot use.
+
+    A ``ValueError`` too, so callers that caught the bare ``int()``/``float()`` errors of
+    earlier versions still catch it.
+    """
 
 
-def _int_setting(name: str, default: int, low: int, high: int, meaning: str) -> int:
-    raw = os.environ.get(name) or str(default)
+# -- the helper family -------------------------------------------------------------------
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    """A variable without surrounding whitespace; unset or blank gives ``default``."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def text_setting(name: str, default: str) -> str:
+    """``setting`` for a variable that always has a value."""
+    return setting(name) or default
+
+
+def secret(name: str) -> str | None:
+    """A password, token or client secret exactly as given (``None`` when unset or empty).
+
+    Never stripped: dbt reads the same variable verbatim, and both must present one value.
+    """
+    return os.environ.get(name) or None
+
+
+def path_setting(name: str, default: str | Path) -> Path:
+    """A path, ``~`` expanded; unset or blank gives ``default``."""
+    return Path(setting(name) or default).expanduser()
+
+
+def int_setting(name: str, default: int, low: int, high: int, meaning: str) -> int:
+    """A whole number from ``low`` to ``high``; unset or blank gives ``default``."""
+    raw = setting(name)
+    if raw is None:
+        return default
     try:
         value = int(raw)
     except ValueError:
@@ -29,20 +88,36 @@ def _int_setting(name: str, default: int, low: int, high: int, meaning: str) -> 
     return value
 
 
-def _float_setting(name: str, default: float, meaning: str) -> float:
-    raw = os.environ.get(name) or str(default)
+def float_setting(name: str, default: float, meaning: str, *, allow_zero: bool = False) -> float:
+    """A finite number above zero (or from zero, with ``allow_zero``); unset gives ``default``."""
+    raw = setting(name)
+    if raw is None:
+        return default
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise SettingError(f"{name}={raw!r} is not {meaning} (set {name} to a positive "
-                           f"number, or unset it for {default:g})")
+        value = math.nan
+    in_range = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and in_range):
+        accepted = "a number from 0 up" if allow_zero else "a positive number"
+        raise SettingError(f"{name}={raw!r} is not {meaning} (set {name} to {accepted}, "
+                           f"or unset it for {default:g})")
     return value
 
 
-def _path(name: str, default: str) -> Path:
-    return Path(os.environ.get(name, default)).expanduser()
+def choice_setting(name: str, default: str, choices: Sequence[str]) -> str:
+    """One of ``choices``, matched without regard to case and returned as spelled there."""
+    raw = setting(name)
+    if raw is None:
+        return default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise SettingError(f"{name}={raw!r} is not one of {', '.join(choices)} (set {name} to "
+                       f"one of them, or unset it for {default})")
+
+
+# -- the settings ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -73,11 +148,11 @@ class Paths:
 
 
 def load_paths() -> Paths:
-    duckdb_path = _path("RETAIL_DUCKDB_PATH", "warehouse/retail.duckdb")
+    duckdb_path = path_setting("RETAIL_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
     return Paths(
-        demo_dir=_path("RETAIL_DEMO_DIR", "data/demo"),
+        demo_dir=path_setting("RETAIL_DEMO_DIR", DEFAULT_DEMO_DIR),
         duckdb_path=duckdb_path,
-        pipelines_dir=_path("RETAIL_DLT_PIPELINES_DIR", str(duckdb_path.parent / ".dlt")),
+        pipelines_dir=path_setting("RETAIL_DLT_PIPELINES_DIR", duckdb_path.parent / ".dlt"),
     )
 
 
@@ -106,18 +181,18 @@ class PostgresSettings:
 def postgres_settings() -> PostgresSettings:
     """The same variables profiles.yml reads, so dlt and dbt always agree."""
     return PostgresSettings(
-        host=os.environ.get("RETAIL_PG_HOST", "127.0.0.1"),
-        port=_int_setting("RETAIL_PG_PORT", 5432, 1, 65_535, "a port number"),
-        user=os.environ.get("RETAIL_PG_USER", "postgres"),
-        password=os.environ.get("RETAIL_PG_PASSWORD", ""),
-        database=os.environ.get("RETAIL_PG_DATABASE", "retail"),
+        host=text_setting("RETAIL_PG_HOST", "127.0.0.1"),
+        port=int_setting("RETAIL_PG_PORT", 5432, 1, 65_535, "a port number"),
+        user=text_setting("RETAIL_PG_USER", "postgres"),
+        password=secret("RETAIL_PG_PASSWORD") or "",
+        database=text_setting("RETAIL_PG_DATABASE", "retail"),
     )
 
 
 def erp_lookback_minutes() -> int:
     """How far before each ERP and CRM cursor every ingest re-reads (late changes)."""
-    return _int_setting("RETAIL_ERP_LOOKBACK_MINUTES", DEFAULT_ERP_LOOKBACK_MINUTES, 0,
-                        7 * 24 * 60, "a number of minutes")
+    return int_setting("RETAIL_ERP_LOOKBACK_MINUTES", DEFAULT_ERP_LOOKBACK_MINUTES, 0,
+                       7 * 24 * 60, "a number of minutes")
 
 
 @dataclass(frozen=True)
@@ -132,8 +207,17 @@ class HttpSettings:
 
 def crm_http_settings() -> HttpSettings:
     return HttpSettings(
-        timeout_s=_float_setting("RETAIL_CRM_TIMEOUT_S", DEFAULT_CRM_TIMEOUT_S,
-                                 "a number of seconds"),
-        max_attempts=_int_setting("RETAIL_CRM_MAX_ATTEMPTS", DEFAULT_CRM_MAX_ATTEMPTS, 1, 20,
-                                  "a number of attempts"),
+        timeout_s=float_setting("RETAIL_CRM_TIMEOUT_S", DEFAULT_CRM_TIMEOUT_S,
+                                "a number of seconds"),
+        max_attempts=int_setting("RETAIL_CRM_MAX_ATTEMPTS", DEFAULT_CRM_MAX_ATTEMPTS, 1, 20,
+                                 "a number of attempts"),
     )
+
+
+def synapse_authentication() -> str:
+    """How dlt and dbt log in to Synapse: ``ServicePrincipal`` (default) or ``SqlPassword``.
+
+    ``profiles.yml`` turns ``SqlPassword`` into dbt-synapse's own word for it, ``sql``.
+    """
+    return choice_setting("RETAIL_SYNAPSE_AUTHENTICATION", SYNAPSE_AUTHENTICATIONS[0],
+                          SYNAPSE_AUTHENTICATIONS)

@@ -8,10 +8,10 @@ never a silent fallback. The demo's stand-ins are wired in only when asked for
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from ingestion.errors import UserError
+from ingestion.settings import setting, text_setting
 
 URL_VARIABLES: dict[str, str] = {
     "crm": "RETAIL_CRM_URL",
@@ -49,8 +49,7 @@ def _unset_message(source: str) -> str:
 
 
 def configured_url(source: str) -> str | None:
-    value = os.environ.get(URL_VARIABLES[source], "").strip()
-    return value or None
+    return setting(URL_VARIABLES[source])
 
 
 def configured_endpoints(sources: tuple[str, ...]) -> SourceEndpoints:
@@ -66,7 +65,7 @@ def configured_endpoints(sources: tuple[str, ...]) -> SourceEndpoints:
 
 def demo_sources_requested() -> bool:
     """True when RETAIL_SOURCES=demo: unset URLs are then the demo's stand-ins."""
-    raw = os.environ.get(SOURCES_MODE_VARIABLE, "").strip()
+    raw = text_setting(SOURCES_MODE_VARIABLE, "")
     mode = raw.lower() or "configured"
     if mode not in MODES:
         raise UserError(f"{SOURCES_MODE_VARIABLE}={raw!r} is not one of {', '.join(MODES)} "

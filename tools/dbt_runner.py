@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from ingestion.settings import path_setting
+
 
 def project_dir() -> Path:
-    return Path(os.environ.get("RETAIL_DBT_PROJECT_DIR", Path.cwd())).resolve()
+    return path_setting("RETAIL_DBT_PROJECT_DIR", Path.cwd()).resolve()
 
 
 def dbt_executable() -> str:

@@ -14,8 +14,9 @@ the credential), and a failing webhook never fails the task or hides its error.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
+
+from ingestion.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ TIMEOUT_S = 10.0
 
 def webhook_url() -> str | None:
     """The configured webhook URL, or ``None``."""
-    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    url = setting(WEBHOOK_ENV)
     if url:
         return url
     try:

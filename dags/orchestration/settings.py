@@ -1,7 +1,10 @@
 """Settings of the medallion DAG, read from environment variables with laptop defaults.
 
 Everything here is cheap to compute: the DAG file calls ``load_settings()`` at parse time,
-so nothing in this module touches dbt, dlt, Great Expectations or the warehouse.
+so nothing in this module touches dbt, dlt, Great Expectations or the warehouse. Variables
+are read through the helpers of ``ingestion.settings``, the one settings module of the
+platform, so the DAG treats blank values and bad numbers as the ingestion does. Importing it
+also applies ``ingestion.runtime``'s process defaults (telemetry off) at parse time.
 
 The variables, their defaults and meanings are listed in the README's one table of
 variables ("Point it at your own systems").
@@ -12,11 +15,18 @@ Data-quality thresholds live in ``orchestration.quality.thresholds``; the alert 
 
 from __future__ import annotations
 
-import os
 import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ingestion.settings import (
+    SettingError,
+    float_setting,
+    int_setting,
+    path_setting,
+    text_setting,
+)
 
 PROJECT_DIR_DEFAULT = Path(__file__).resolve().parents[2]
 """The repository root: ``dags/orchestration/settings.py`` lives two folders below it."""
@@ -25,6 +35,8 @@ DBT_PROFILE_NAME = "retail_medallion"
 DBT_PROJECT_NAME = "retail_medallion"
 INGEST_SOURCES = ("crm", "erp", "sales")
 DLT_DESTINATIONS = ("duckdb", "postgres")
+MAX_RETRIES = 100
+"""More retries than this is a typo, not a policy: a failing task would retry for days."""
 
 
 @dataclass(frozen=True)
@@ -64,36 +76,43 @@ class Settings:
         return self.duckdb_pool if self.single_writer else None
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
 def _path(name: str, default: Path, base: Path) -> Path:
-    raw = os.environ.get(name, "").strip()
-    path = Path(raw).expanduser() if raw else default
+    path = path_setting(name, default)
     return path if path.is_absolute() else base / path
 
 
 def _words(name: str) -> tuple[str, ...]:
-    return tuple(shlex.split(os.environ.get(name, "")))
+    return tuple(shlex.split(text_setting(name, "")))
 
 
 def _schedule(value: str) -> str | None:
     return None if value.lower() in {"none", "manual", "off"} else value
 
 
+def _start_date(name: str, default: str) -> datetime:
+    raw = text_setting(name, default)
+    try:
+        start = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a date (set {name} to an ISO date such as "
+                           f"2025-01-01, or unset it for {default})") from None
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
 def load_settings() -> Settings:
-    """Read the settings from the environment (relative paths are under the project dir)."""
+    """Read the settings from the environment (relative paths are under the project dir).
+
+    A value the DAG cannot use raises ``SettingError`` naming the variable and what it takes.
+    """
     project_dir = _path("RETAIL_DBT_PROJECT_DIR", PROJECT_DIR_DEFAULT, Path.cwd()).resolve()
-    target = _env("RETAIL_DBT_TARGET", "duckdb")
-    destination = _env("RETAIL_DLT_DESTINATION", target if target in DLT_DESTINATIONS else "")
+    target = text_setting("RETAIL_DBT_TARGET", "duckdb")
+    destination = text_setting("RETAIL_DLT_DESTINATION",
+                               target if target in DLT_DESTINATIONS else "")
     if destination not in DLT_DESTINATIONS:
-        raise ValueError(
+        raise SettingError(
             f"dbt target {target!r} has no matching dlt destination: set "
             f"RETAIL_DLT_DESTINATION to one of {', '.join(DLT_DESTINATIONS)}"
         )
-    start = datetime.fromisoformat(_env("RETAIL_DAG_START_DATE", "2025-01-01"))
     return Settings(
         project_dir=project_dir,
         manifest_path=_path(
@@ -104,13 +123,15 @@ def load_settings() -> Settings:
         dbt_select=_words("RETAIL_DBT_SELECT"),
         dbt_exclude=_words("RETAIL_DBT_EXCLUDE"),
         destination=destination,
-        duckdb_pool=_env("RETAIL_DUCKDB_POOL", "retail_duckdb"),
-        schedule=_schedule(_env("RETAIL_DAG_SCHEDULE", "@daily")),
-        start_date=start if start.tzinfo else start.replace(tzinfo=UTC),
-        retries=int(_env("RETAIL_DAG_RETRIES", "2")),
-        retry_delay_s=float(_env("RETAIL_DAG_RETRY_DELAY_S", "60")),
-        max_retry_delay_s=float(_env("RETAIL_DAG_MAX_RETRY_DELAY_S", "1800")),
-        powerbi_conn_id=_env("RETAIL_POWERBI_CONN_ID", "powerbi_default"),
-        powerbi_timeout_s=float(_env("RETAIL_POWERBI_TIMEOUT_S", "1800")),
-        powerbi_poll_s=float(_env("RETAIL_POWERBI_POLL_S", "30")),
+        duckdb_pool=text_setting("RETAIL_DUCKDB_POOL", "retail_duckdb"),
+        schedule=_schedule(text_setting("RETAIL_DAG_SCHEDULE", "@daily")),
+        start_date=_start_date("RETAIL_DAG_START_DATE", "2025-01-01"),
+        retries=int_setting("RETAIL_DAG_RETRIES", 2, 0, MAX_RETRIES, "a number of retries"),
+        retry_delay_s=float_setting("RETAIL_DAG_RETRY_DELAY_S", 60.0, "a number of seconds",
+                                    allow_zero=True),
+        max_retry_delay_s=float_setting("RETAIL_DAG_MAX_RETRY_DELAY_S", 1800.0,
+                                        "a number of seconds", allow_zero=True),
+        powerbi_conn_id=text_setting("RETAIL_POWERBI_CONN_ID", "powerbi_default"),
+        powerbi_timeout_s=float_setting("RETAIL_POWERBI_TIMEOUT_S", 1800.0, "a number of seconds"),
+        powerbi_poll_s=float_setting("RETAIL_POWERBI_POLL_S", 30.0, "a number of seconds"),
     )

@@ -6,12 +6,13 @@ credential objects handed to dlt's ``filesystem`` resource.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import urlparse
 
 from dlt.common.configuration.specs import AzureCredentials
 from dlt.common.storages.fsspec_filesystem import AZURE_BLOB_STORAGE_PROTOCOLS
+
+from ingestion.settings import setting
 
 CONNECTION_STRING = "RETAIL_AZURE_STORAGE_CONNECTION_STRING"
 ACCOUNT_NAME = "RETAIL_AZURE_STORAGE_ACCOUNT_NAME"
@@ -31,11 +32,6 @@ def is_azure_url(bucket_url: str) -> bool:
     return urlparse(bucket_url).scheme in AZURE_BLOB_STORAGE_PROTOCOLS
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
 def azure_credentials_from_env() -> Any:
     """The ``credentials`` for dlt's ``filesystem`` resource, or None to let dlt resolve them.
 
@@ -48,7 +44,7 @@ def azure_credentials_from_env() -> Any:
     * none of them: None, and dlt reads its own configuration
       (``SOURCES__SALES__CREDENTIALS__AZURE_STORAGE_ACCOUNT_NAME`` and the like).
     """
-    connection_string = _env(CONNECTION_STRING)
+    connection_string = setting(CONNECTION_STRING)
     if connection_string:
         try:
             from adlfs import AzureBlobFileSystem
@@ -56,12 +52,12 @@ def azure_credentials_from_env() -> Any:
             raise ImportError(
                 "reading sales files from Azure needs adlfs: install dlt[az]") from error
         return AzureBlobFileSystem(connection_string=connection_string, **FSSPEC_OPTIONS)
-    account_name = _env(ACCOUNT_NAME)
+    account_name = setting(ACCOUNT_NAME)
     if not account_name:
         return None
     credentials = AzureCredentials()
     credentials.azure_storage_account_name = account_name
-    credentials.azure_storage_account_key = _env(ACCOUNT_KEY)
-    credentials.azure_storage_sas_token = _env(SAS_TOKEN)  # type: ignore[assignment]
-    credentials.azure_account_host = _env(ACCOUNT_HOST)
+    credentials.azure_storage_account_key = setting(ACCOUNT_KEY)
+    credentials.azure_storage_sas_token = setting(SAS_TOKEN)  # type: ignore[assignment]
+    credentials.azure_account_host = setting(ACCOUNT_HOST)
     return credentials

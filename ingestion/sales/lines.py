@@ -8,12 +8,11 @@ rest of the file parses as before and every other line keeps its number.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.settings import SettingError
+from ingestion.settings import int_setting
 
 MAX_LINE_BYTES_SETTING = "RETAIL_SALES_MAX_LINE_BYTES"
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
@@ -27,14 +26,9 @@ _LF, _CR = 10, 13
 
 def max_line_bytes() -> int:
     """The longest line loaded, in bytes: ``RETAIL_SALES_MAX_LINE_BYTES``, default 64 KiB."""
-    raw = os.environ.get(MAX_LINE_BYTES_SETTING) or str(DEFAULT_MAX_LINE_BYTES)
     low, high = _LIMIT_RANGE
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
-        raise SettingError(
-            f"{MAX_LINE_BYTES_SETTING}={raw!r} is not a line length in bytes (set "
-            f"{MAX_LINE_BYTES_SETTING} to a whole number from {low} to {high}, or unset it "
-            f"for {DEFAULT_MAX_LINE_BYTES})")
-    return int(raw)
+    return int_setting(MAX_LINE_BYTES_SETTING, DEFAULT_MAX_LINE_BYTES, low, high,
+                       "a line length in bytes")
 
 
 def too_long_reason(limit: int) -> str:
