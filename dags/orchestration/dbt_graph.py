@@ -9,8 +9,8 @@ task and stops everything downstream. Tests that span two models (``relationship
 in their own task once both exist.
 
 One task per node rather than a run task and a test task (``AFTER_EACH``): 52 dbt tasks
-instead of 89 when it was measured, and each task costs a process, a dbt start-up and a scheduling gap whatever
-it does (dags/README.md has the measured figures).
+instead of 89 when it was measured, and each task costs a process, a dbt start-up and a
+scheduling gap whatever it does (dags/README.md has the measured figures).
 """
 
 from __future__ import annotations

@@ -145,9 +145,11 @@ def docs_served(docs_target: Path) -> Iterator[str]:
                     if answer.status == 200:
                         break
             except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.communicate(timeout=10)[0] if server.poll() is not None else ""
-                    raise AssertionError(f"`dbt docs serve` did not answer on {url}\n{output}")
+                exited = server.poll() is not None
+                if exited or time.monotonic() > deadline:
+                    output = server.communicate(timeout=10)[0] if exited else ""
+                    raise AssertionError(
+                        f"`dbt docs serve` did not answer on {url}\n{output}") from None
                 time.sleep(0.5)
         yield url
     finally:

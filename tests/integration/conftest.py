@@ -4,7 +4,8 @@ The real CLI generates day 0, then every day is ingested and built with `dbt bui
 (seeds, snapshots, models and tests, so a failing test fails the day); days 1..DEMO_DAYS
 are advanced first. The same bronze data goes to DuckDB and, when a server is reachable,
 to PostgreSQL, so the two engines can be compared. After the last incremental build the
-fct_sales rows are kept, then fct_sales is rebuilt with --full-refresh for comparison.
+rows of every incremental model are kept, then the models are rebuilt with --full-refresh
+for comparison.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ class Warehouse:
     env: dict[str, str]
     work_dir: Path
     sqlalchemy_url: str | None = None
-    fct_sales_incremental: list[tuple[Any, ...]] = field(default_factory=list)
-    fct_sales_full_refresh: list[tuple[Any, ...]] = field(default_factory=list)
+    incremental_rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    full_refresh_rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         if self.target == "duckdb":
@@ -104,8 +105,22 @@ def run_step(command: list[str], env: dict[str, str]) -> None:
         )
 
 
-def fct_sales_rows(warehouse: Warehouse) -> list[tuple[Any, ...]]:
-    return warehouse.query("select * from gold.fct_sales order by sales_line_key")
+INCREMENTAL_MODELS = {
+    "base_sales__sales_lines": "select * from silver.base_sales__sales_lines "
+                               "order by _dlt_load_id, _source_file, _source_row",
+    "fct_sales": "select * from gold.fct_sales order by sales_line_key",
+}
+"""Every incremental model, and the query that reads all its rows in a stable order."""
+
+
+def compare_incremental_with_full_refresh(warehouse: Warehouse) -> None:
+    """Keep the rows the increments built, rebuild the incremental models from scratch and
+    keep those rows too: the two must be equal."""
+    warehouse.incremental_rows = {model: warehouse.query(sql)
+                                  for model, sql in INCREMENTAL_MODELS.items()}
+    warehouse.dbt("run", "--full-refresh", "--select", *INCREMENTAL_MODELS)
+    warehouse.full_refresh_rows = {model: warehouse.query(sql)
+                                   for model, sql in INCREMENTAL_MODELS.items()}
 
 
 def postgres_admin_url() -> tuple[str | None, str | None]:
@@ -198,7 +213,5 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory,
             warehouse.dbt("build")
 
     for warehouse in warehouses:
-        warehouse.fct_sales_incremental = fct_sales_rows(warehouse)
-        warehouse.dbt("run", "--full-refresh", "--select", "fct_sales")
-        warehouse.fct_sales_full_refresh = fct_sales_rows(warehouse)
+        compare_incremental_with_full_refresh(warehouse)
     return DemoRun(demo_dir=demo_dir, duckdb=duck, postgres=pg, postgres_missing_reason=pg_reason)

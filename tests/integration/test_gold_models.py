@@ -14,7 +14,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.integration.conftest import BIN_DIR, DEMO_DAYS, PROJECT_DIR, DemoRun
+from tests.integration.conftest import (
+    BIN_DIR,
+    DEMO_DAYS,
+    INCREMENTAL_MODELS,
+    PROJECT_DIR,
+    DemoRun,
+)
 
 # planted kind -> quarantine rule, as documented in ingestion/README.md
 QUARANTINED_KINDS = {
@@ -122,10 +128,12 @@ def test_dimensions_have_history_and_one_unknown_member(demo_run: DemoRun) -> No
     "duckdb",
     pytest.param("postgres", marks=pytest.mark.postgres),
 ])
-def test_incremental_fct_sales_equals_a_full_refresh(demo_run: DemoRun, target: str) -> None:
+@pytest.mark.parametrize("model", sorted(INCREMENTAL_MODELS))
+def test_incremental_models_equal_a_full_refresh(demo_run: DemoRun, target: str,
+                                                 model: str) -> None:
     warehouse = demo_run.warehouse(target)
-    assert warehouse.fct_sales_incremental, "fct_sales is empty"
-    assert warehouse.fct_sales_incremental == warehouse.fct_sales_full_refresh
+    assert warehouse.incremental_rows[model], f"{model} is empty"
+    assert warehouse.incremental_rows[model] == warehouse.full_refresh_rows[model]
 
 
 @pytest.mark.postgres

@@ -15,15 +15,47 @@
     (more units than var max_quantity), discount_exceeds_gross (discount above quantity x
     unit price). Unknown stores, SKUs and customers are kept: gold keys them to the
     unknown members until they arrive.
+
+    Incremental, so a day parses only the day's lines: each run parses the loads silver
+    has not seen yet, and classifies them again together with the held lines whose status
+    they can change, which are every line of a file name the new loads deliver again (a
+    correction supersedes them) and every line sharing a transaction line with those (a
+    duplicate may become the kept copy, or the other way round). Those rows are replaced by
+    their delivery (load, file, row). A line of a file the new loads do not touch keeps its
+    stored file figures. Changing one of the rule vars needs a --full-refresh.
 -#}
+
+{{ config(
+    materialized='incremental',
+    unique_key=['_dlt_load_id', '_source_file', '_source_row'],
+    incremental_strategy=incremental_strategy_by_key(),
+    on_schema_change='fail',
+) }}
+
+{%- set is_slice = is_incremental() and replaces_rows_by_key() %}
+{%- set parsed_columns = [
+    'transaction_id', 'line_number', 'line_number_raw', 'store_code', 'customer_id_raw',
+    'customer_id', 'sku', 'quantity_raw', 'quantity', 'unit_price', 'unit_price_raw',
+    'discount_amount', 'discount_amount_raw', 'sold_at_raw', 'sold_at', 'payment_method',
+    '_source_file', '_source_row', '_dlt_load_id', '_loaded_at',
+] %}
 
 with
 
 sales_lines as (
     select * from {{ source('bronze_sales', 'sales_lines') }}
+    {% if is_slice %}
+    where _dlt_load_id not in (select distinct held._dlt_load_id from {{ this }} as held)
+    {% endif %}
 ),
 
-parsed as (
+{% if is_slice %}
+held_lines as (
+    select * from {{ this }}
+),
+{% endif %}
+
+new_lines as (
     select
         {{ clean_text('transaction_id') }} as transaction_id,
         {{ parse_integer('line_number') }} as line_number,
@@ -51,6 +83,73 @@ parsed as (
     from sales_lines
 ),
 
+{% if is_slice %}
+redelivered_files as (
+    select distinct _source_file from new_lines
+),
+
+held_lines_of_redelivered_files as (
+    select held_lines.*
+    from held_lines
+    inner join redelivered_files
+        on held_lines._source_file = redelivered_files._source_file
+),
+
+touched_transaction_lines as (
+    select distinct transaction_id, line_number from new_lines
+    union
+    select distinct transaction_id, line_number from held_lines_of_redelivered_files
+),
+
+held_lines_to_classify as (
+    select held_lines.*
+    from held_lines
+    left join redelivered_files
+        on held_lines._source_file = redelivered_files._source_file
+    left join touched_transaction_lines
+        on held_lines.transaction_id = touched_transaction_lines.transaction_id
+        and held_lines.line_number = touched_transaction_lines.line_number
+    where redelivered_files._source_file is not null
+        or touched_transaction_lines.transaction_id is not null
+),
+
+parsed as (
+    select * from new_lines
+    union all
+    select {{ parsed_columns | join(', ') }} from held_lines_to_classify
+),
+
+file_deliveries as (
+    select
+        parsed._source_file,
+        min(parsed._loaded_at) as file_first_loaded_at,
+        max(parsed._loaded_at) as file_last_loaded_at,
+        min(parsed._dlt_load_id) as file_first_load_id,
+        max(parsed._dlt_load_id) as file_last_load_id
+    from parsed
+    inner join redelivered_files
+        on parsed._source_file = redelivered_files._source_file
+    group by parsed._source_file
+
+    union all
+
+    -- a file the new loads do not deliver again keeps its stored figures
+    select distinct
+        held_lines_to_classify._source_file,
+        held_lines_to_classify.file_first_loaded_at,
+        held_lines_to_classify.file_last_loaded_at,
+        held_lines_to_classify.file_first_load_id,
+        held_lines_to_classify.file_last_load_id
+    from held_lines_to_classify
+    left join redelivered_files
+        on held_lines_to_classify._source_file = redelivered_files._source_file
+    where redelivered_files._source_file is null
+),
+{% else %}
+parsed as (
+    select * from new_lines
+),
+
 file_deliveries as (
     select
         _source_file,
@@ -61,6 +160,7 @@ file_deliveries as (
     from parsed
     group by _source_file
 ),
+{% endif %}
 
 delivered as (
     select
@@ -72,7 +172,8 @@ delivered as (
             ~ ' or (parsed._loaded_at = file_deliveries.file_last_loaded_at'
             ~ ' and parsed._dlt_load_id < file_deliveries.file_last_load_id)'
         ) }} as is_superseded,
-        file_deliveries.file_first_load_id
+        file_deliveries.file_first_load_id,
+        file_deliveries.file_last_load_id
     from parsed
     inner join file_deliveries
         on parsed._source_file = file_deliveries._source_file
@@ -81,17 +182,20 @@ delivered as (
 ranked as (
     select
         delivered.*,
-        row_number() over (
-            partition by
-                delivered.transaction_id,
-                delivered.line_number,
-                case when {{ is_true('delivered.is_superseded') }} then 1 else 0 end
-            order by
-                delivered.file_first_loaded_at,
-                delivered.file_first_load_id,
-                delivered._source_file,
-                delivered._source_row
-        ) as delivery_rank
+        -- a line without its key is no copy of anything: it has no rank
+        case when delivered.transaction_id is not null and delivered.line_number is not null
+            then row_number() over (
+                partition by
+                    delivered.transaction_id,
+                    delivered.line_number,
+                    case when {{ is_true('delivered.is_superseded') }} then 1 else 0 end
+                order by
+                    delivered.file_first_loaded_at,
+                    delivered.file_first_load_id,
+                    delivered._source_file,
+                    delivered._source_row
+            )
+        end as delivery_rank
     from delivered
 ),
 
