@@ -173,9 +173,14 @@ def run_source(
     for hook in before_load_hooks:
         hook(name)
     progress(f"{name}: loading into {dataset}")
-    report.load_ids += _load_ids(pipeline.load())
+    loaded_ids = _load_ids(pipeline.load())
+    if any(new_rows.values()):
+        # A run that found nothing new still stores dlt's state (a cursor moved by the
+        # look-back): that load holds no row of ours, so it is no bronze load to validate.
+        report.load_ids += loaded_ids
     for table, count in new_rows.items():
-        report.rows[table] = report.rows.get(table, 0) + count
+        if count:
+            report.rows[table] = report.rows.get(table, 0) + count
     report.schema_changes = _schema_changes(before, _columns_by_table(pipeline))
     for change in report.schema_changes:
         kind = "type conflict" if change.type_conflict else "new column"

@@ -204,3 +204,15 @@ def test_ingest_killed_before_load_completes_on_next_run(
     again = _ingest(workspace, source)[source]
     assert again.total_rows == 0
     assert counts(workspace.duckdb_path) == expected
+
+
+def test_a_run_with_nothing_new_reports_no_load_for_any_source(workspace: Paths) -> None:
+    """The ERP's look-back re-reads rows bronze already holds: dlt still stores its moved
+    cursor, but that is no bronze load, so nothing is registered for the gate."""
+    first = _ingest(workspace, *SOURCES)
+    again = _ingest(workspace, *SOURCES)
+
+    assert all(first[source].load_ids for source in SOURCES)
+    assert {source: (again[source].load_ids, again[source].rows) for source in SOURCES} == {
+        source: ([], {}) for source in SOURCES}
+    assert again["erp"].reread_rows > 0
