@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -88,80 +89,178 @@ def make_stores(rng: np.random.Generator, n_physical: int, opened_before: date,
     return pa.Table.from_pylist(rows)
 
 
+ORDER_STATUSES: tuple[str, ...] = (
+    "placed", "paid", "shipped", "delivered", "cancelled", "returned")
+INSERT_BATCH = 50_000
+
+
+@dataclass(frozen=True)
+class OrderDraws:
+    """Every random draw behind a run of online orders and their lines, in compact arrays.
+
+    The tables are built a slice at a time (``orders``/``lines``), so a long history is
+    written to the database without ever being held whole.
+    """
+
+    first_order_id: int
+    first_line_id: int
+    ordered: np.ndarray  # per order: datetime64[s]
+    updated: np.ndarray  # per order: datetime64[s]
+    customer: np.ndarray  # per order
+    guest: np.ndarray  # per order
+    status: np.ndarray  # per order: index into ORDER_STATUSES
+    line_end: np.ndarray  # per order: one past its last line
+    product_idx: np.ndarray  # per line
+    quantity: np.ndarray  # per line
+    discounted: np.ndarray  # per line
+    product_ids: np.ndarray
+    list_cents: np.ndarray  # per product
+
+    @property
+    def n_orders(self) -> int:
+        return len(self.ordered)
+
+    @property
+    def n_lines(self) -> int:
+        return int(self.line_end[-1]) if len(self.line_end) else 0
+
+    def orders(self, start: int = 0, stop: int | None = None) -> pa.Table:
+        rows = slice(start, self.n_orders if stop is None else stop)
+        return pa.table({
+            "order_id": pa.array(self.first_order_id
+                                 + np.arange(self.n_orders, dtype=np.int64)[rows]),
+            "customer_id": pa.array(self.customer[rows], mask=self.guest[rows]),
+            "store_id": pa.array(np.full(len(self.ordered[rows]), WEB_STORE_ID,
+                                         dtype=np.int64)),
+            "order_status": pa.array(np.asarray(ORDER_STATUSES, dtype=object)[
+                self.status[rows]], pa.string()),
+            "ordered_at": pa.array(self.ordered[rows]),
+            "updated_at": pa.array(self.updated[rows]),
+        })
+
+    def lines(self, start: int = 0, stop: int | None = None) -> pa.Table:
+        stop = self.n_lines if stop is None else min(stop, self.n_lines)
+        line = np.arange(start, stop, dtype=np.int64)
+        order = np.searchsorted(self.line_end, line, side="right")
+        product_idx = self.product_idx[line]
+        price = self.list_cents[product_idx].astype(np.int64)
+        qty = self.quantity[line].astype(np.int64)
+        discount = np.where(self.discounted[line], (price * qty * 0.1).round(), 0
+                            ).astype(np.int64)
+        return pa.table({
+            "order_line_id": pa.array(self.first_line_id + line),
+            "order_id": pa.array(self.first_order_id + order.astype(np.int64)),
+            "product_id": pa.array(self.product_ids[product_idx]),
+            "quantity": pa.array(qty),
+            "unit_price": _cents_to_decimal(price),
+            "discount_amount": _cents_to_decimal(discount),
+            "updated_at": pa.array(self.ordered[order]),
+        })
+
+
+def draw_orders(
+    rng: np.random.Generator, first_order_id: int, first_line_id: int, customer_ids: np.ndarray,
+    first_day: date, day_offsets: np.ndarray, products: pa.Table, as_of: datetime,
+) -> OrderDraws:
+    """Orders placed on the given days (one offset per order) with 1-5 lines each."""
+    n = len(day_offsets)
+    ordered = day_index_to_datetime64(first_day, day_offsets, rng, 0, 24)
+    guest = rng.random(n) < 0.05
+    customer = customer_ids[rng.integers(0, len(customer_ids), n)] if len(customer_ids) else \
+        np.zeros(n, dtype=np.int64)
+    age_days = (np.datetime64(as_of, "s") - ordered).astype("timedelta64[D]").astype(np.int64)
+    roll = rng.random(n)
+    code = {name: np.int8(i) for i, name in enumerate(ORDER_STATUSES)}
+    status = np.where(age_days >= 5,
+                      np.where(roll < 0.88, code["delivered"],
+                               np.where(roll < 0.94, code["cancelled"], code["returned"])),
+                      np.where(age_days >= 3, code["shipped"],
+                               np.where(age_days >= 1, code["paid"], code["placed"])))
+    del roll
+    progress = (rng.random(n) * np.clip(age_days, 0, 6) * 86_400).astype("timedelta64[s]")
+    updated = np.minimum(ordered + progress, np.datetime64(as_of, "s"))
+    del progress, age_days
+
+    line_end = np.cumsum(1 + np.minimum(rng.poisson(1.5, n), 4))
+    m = int(line_end[-1]) if n else 0
+    product_idx = rng.integers(0, products.num_rows, m).astype(np.int32)
+    quantity = rng.integers(1, 4, m).astype(np.int8)
+    discounted = rng.random(m) < 0.2
+    return OrderDraws(
+        first_order_id=first_order_id, first_line_id=first_line_id, ordered=ordered,
+        updated=updated, customer=customer, guest=guest, status=status.astype(np.int8),
+        line_end=line_end, product_idx=product_idx, quantity=quantity, discounted=discounted,
+        product_ids=products.column("product_id").to_numpy(),
+        list_cents=(np.asarray(products.column("list_price").cast(pa.float64())) * 100
+                    ).round(),
+    )
+
+
 def make_orders(
     rng: np.random.Generator, first_order_id: int, first_line_id: int, customer_ids: np.ndarray,
     first_day: date, day_offsets: np.ndarray, products: pa.Table, as_of: datetime,
 ) -> tuple[pa.Table, pa.Table]:
-    """Orders placed on the given days (one offset per order) with 1-5 lines each."""
-    n = len(day_offsets)
-    order_ids = np.arange(first_order_id, first_order_id + n, dtype=np.int64)
-    ordered = day_index_to_datetime64(first_day, day_offsets, rng, 0, 24)
-    guests = rng.random(n) < 0.05
-    customers = customer_ids[rng.integers(0, len(customer_ids), n)] if len(customer_ids) else \
-        np.zeros(n, dtype=np.int64)
-    age_days = (np.datetime64(as_of, "s") - ordered).astype("timedelta64[D]").astype(np.int64)
-    roll = rng.random(n)
-    status = np.where(age_days >= 5,
-                      np.where(roll < 0.88, "delivered",
-                               np.where(roll < 0.94, "cancelled", "returned")),
-                      np.where(age_days >= 3, "shipped",
-                               np.where(age_days >= 1, "paid", "placed")))
-    progress = (rng.random(n) * np.clip(age_days, 0, 6) * 86_400).astype("timedelta64[s]")
-    updated = np.minimum(ordered + progress, np.datetime64(as_of, "s"))
-    orders = pa.table({
-        "order_id": pa.array(order_ids),
-        "customer_id": pa.array(customers, mask=guests),
-        "store_id": pa.array(np.full(n, WEB_STORE_ID, dtype=np.int64)),
-        "order_status": pa.array(status.astype(object), pa.string()),
-        "ordered_at": pa.array(ordered),
-        "updated_at": pa.array(updated),
-    })
+    """``draw_orders`` as two whole tables (for a day's worth)."""
+    draws = draw_orders(rng, first_order_id, first_line_id, customer_ids, first_day,
+                        day_offsets, products, as_of)
+    return draws.orders(), draws.lines()
 
-    lines_per_order = 1 + np.minimum(rng.poisson(1.5, n), 4)
-    line_order = np.repeat(np.arange(n), lines_per_order)
-    m = len(line_order)
-    product_idx = rng.integers(0, products.num_rows, m)
-    list_cents = (np.asarray(products.column("list_price").cast(pa.float64())) * 100).round()
-    price = list_cents[product_idx].astype(np.int64)
-    qty = rng.integers(1, 4, m)
-    discount = np.where(rng.random(m) < 0.2, (price * qty * 0.1).round(), 0).astype(np.int64)
-    lines = pa.table({
-        "order_line_id": pa.array(np.arange(first_line_id, first_line_id + m, dtype=np.int64)),
-        "order_id": pa.array(order_ids[line_order]),
-        "product_id": pa.array(products.column("product_id").to_numpy()[product_idx]),
-        "quantity": pa.array(qty.astype(np.int64)),
-        "unit_price": _cents_to_decimal(price),
-        "discount_amount": _cents_to_decimal(discount),
-        "updated_at": pa.array(ordered[line_order]),
-    })
-    return orders, lines
+
+@dataclass(frozen=True)
+class OrderLineFlaws:
+    """Lines (by position) given a negative quantity, a missing order or an unknown product."""
+
+    negative: np.ndarray
+    negative_qty: np.ndarray
+    orphan: np.ndarray
+    unknown: np.ndarray
+
+    def apply(self, lines: pa.Table, start: int = 0) -> pa.Table:
+        """Plant the flaws on ``lines``, whose first row is line ``start``."""
+        stop = start + lines.num_rows
+        line_id = lines.column("order_line_id").to_numpy()
+        qty = lines.column("quantity").to_numpy().copy()
+        order_id = lines.column("order_id").to_numpy().copy()
+        product_id = lines.column("product_id").to_numpy().copy()
+        here = (self.negative >= start) & (self.negative < stop)
+        qty[self.negative[here] - start] = self.negative_qty[here]
+        orphan = self.orphan[(self.orphan >= start) & (self.orphan < stop)] - start
+        order_id[orphan] = ORPHAN_ORDER_BASE + line_id[orphan]
+        unknown = self.unknown[(self.unknown >= start) & (self.unknown < stop)] - start
+        product_id[unknown] = UNKNOWN_PRODUCT_BASE + line_id[unknown]
+        for name, values in (("quantity", qty), ("order_id", order_id),
+                             ("product_id", product_id)):
+            lines = lines.set_column(lines.schema.get_field_index(name), name, pa.array(values))
+        return lines
+
+
+def draw_order_line_flaws(rng: np.random.Generator, n: int, register: PlantedRegister,
+                          rate: float) -> OrderLineFlaws:
+    """Choose the lines (out of ``n``) to spoil, on disjoint lines, and record them."""
+    k = max(1, int(round(n * rate)))
+    rows = pick_distinct(rng, n, 3 * k)
+    negative, orphan, unknown = rows[:k], rows[k:2 * k], rows[2 * k:3 * k]
+    negative_qty = -rng.integers(1, 3, len(negative))
+    register.record("erp", "order_lines", "negative_quantity", len(negative))
+    register.record("erp", "order_lines", "orphan_order_line", len(orphan))
+    register.record("erp", "order_lines", "unknown_product", len(unknown))
+    return OrderLineFlaws(negative, negative_qty, orphan, unknown)
 
 
 def plant_order_line_flaws(rng: np.random.Generator, lines: pa.Table,
                            register: PlantedRegister, rate: float) -> pa.Table:
     """Negative quantities, lines of orders that do not exist, unknown products."""
-    n = lines.num_rows
-    k = max(1, int(round(n * rate)))
-    rows = pick_distinct(rng, n, 3 * k)
-    negative, orphan, unknown = rows[:k], rows[k:2 * k], rows[2 * k:3 * k]
-    qty = lines.column("quantity").to_numpy().copy()
-    qty[negative] = -rng.integers(1, 3, len(negative))
-    order_id = lines.column("order_id").to_numpy().copy()
-    order_id[orphan] = ORPHAN_ORDER_BASE + lines.column("order_line_id").to_numpy()[orphan]
-    product_id = lines.column("product_id").to_numpy().copy()
-    product_id[unknown] = UNKNOWN_PRODUCT_BASE + lines.column("order_line_id").to_numpy()[unknown]
-    register.record("erp", "order_lines", "negative_quantity", len(negative))
-    register.record("erp", "order_lines", "orphan_order_line", len(orphan))
-    register.record("erp", "order_lines", "unknown_product", len(unknown))
-    for name, values in (("quantity", qty), ("order_id", order_id), ("product_id", product_id)):
-        lines = lines.set_column(lines.schema.get_field_index(name), name, pa.array(values))
-    return lines
+    return draw_order_line_flaws(rng, lines.num_rows, register, rate).apply(lines)
 
 
-def insert_rows(engine: sa.Engine, table: sa.Table, rows: pa.Table, batch: int = 50_000) -> None:
+def insert_rows(engine: sa.Engine, table: sa.Table, rows: pa.Table | Iterable[pa.Table],
+                batch: int = INSERT_BATCH) -> None:
+    """Insert in one transaction; ``rows`` may be a stream of tables made as they are needed."""
+    parts = [rows] if isinstance(rows, pa.Table) else rows
     with engine.begin() as conn:
-        for chunk in rows.to_batches(max_chunksize=batch):
-            conn.execute(table.insert(), chunk.to_pylist())
+        for part in parts:
+            for chunk in part.to_batches(max_chunksize=batch):
+                conn.execute(table.insert(), chunk.to_pylist())
 
 
 def create_erp(engine: sa.Engine) -> None:

@@ -85,26 +85,32 @@ def generate(paths: Paths, scale: float, seed: int, history_days: int = 90,
     state.next_product_id = sizes.products + 1
     customer_ids = customers.column("customer_id").to_numpy()
     order_days = rng.integers(0, history_days, sizes.history_orders)
-    orders, lines = erp_data.make_orders(rng, 1, 1, customer_ids, first_day, order_days,
-                                         products, history_end)
-    lines = erp_data.plant_order_line_flaws(rng, lines, register, ERP_FLAW_RATE)
-    erp_data.insert_rows(engine, erp.orders, orders)
-    erp_data.insert_rows(engine, erp.order_lines, lines)
+    orders = erp_data.draw_orders(rng, 1, 1, customer_ids, first_day, order_days, products,
+                                  history_end)
+    del order_days
+    line_flaws = erp_data.draw_order_line_flaws(rng, orders.n_lines, register, ERP_FLAW_RATE)
+    erp_data.insert_rows(engine, erp.orders, (
+        orders.orders(start, start + erp_data.INSERT_BATCH)
+        for start in range(0, orders.n_orders, erp_data.INSERT_BATCH)))
+    erp_data.insert_rows(engine, erp.order_lines, (
+        line_flaws.apply(orders.lines(start, start + erp_data.INSERT_BATCH), start)
+        for start in range(0, orders.n_lines, erp_data.INSERT_BATCH)))
     engine.dispose()
-    state.next_order_id = orders.num_rows + 1
-    state.next_order_line_id = lines.num_rows + 1
+    state.next_order_id = orders.n_orders + 1
+    state.next_order_line_id = orders.n_lines + 1
     progress(f"erp: {products.num_rows:,} products, {stores.num_rows} stores, "
-             f"{orders.num_rows:,} orders, {lines.num_rows:,} order lines")
+             f"{orders.n_orders:,} orders, {orders.n_lines:,} order lines")
+    del orders, line_flaws
 
     store_codes = [c for c in stores.column("store_code").to_pylist() if c != "WEB"]
-    pos, file_day, state.next_transaction_seq = sales_data.make_pos_lines(
+    draws = sales_data.draw_pos_lines(
         rng, 1, sizes.history_pos_lines, first_day, history_days, customer_ids,
         created_offsets, products, store_codes)
-    pos, clean = sales_data.plant_sales_flaws(rng, pos, register, SALES_FLAW_RATE)
-    sales_data.write_history_files(rng, paths.landing_dir, pos, file_day, clean, first_day,
-                                   history_days, register, MALFORMED_RATE, DUPLICATE_LINE_RATE,
-                                   store_codes)
-    progress(f"sales: {pos.num_rows:,} lines in {history_days} daily files")
+    state.next_transaction_seq = draws.next_seq
+    flaws = sales_data.draw_sales_flaws(rng, draws.n_lines, register, SALES_FLAW_RATE)
+    sales_data.write_history_files(rng, paths.landing_dir, draws, flaws, first_day, history_days,
+                                   register, MALFORMED_RATE, DUPLICATE_LINE_RATE, store_codes)
+    progress(f"sales: {draws.n_lines:,} lines in {history_days} daily files")
 
     state.save(paths.state_path)
     register.append_to(paths.planted_path)
