@@ -19,34 +19,35 @@ CUSTOMERS_FILE = "customers.parquet"
 DELETIONS_FILE = "deletions.parquet"
 
 
+CHUNK_ROWS = 100_000
+"""New customers are turned into text this many at a time, to bound memory at any scale."""
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...], n: int) -> np.ndarray:
+    return rng.integers(0, len(options), size=n).astype(np.int8)
+
+
 def _choice(rng: np.random.Generator, options: tuple[str, ...], n: int) -> np.ndarray:
     return np.asarray(options, dtype=object)[rng.integers(0, len(options), size=n)]
 
 
-def _messy_case(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
+def _messy_case(roll: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Mostly title case; some upper, some lower, some padded with spaces."""
-    roll = rng.random(len(values))
     out = np.where(roll < 0.7, np.char.title(values.astype(str)), values.astype(str))
     out = np.where((roll >= 0.7) & (roll < 0.8), np.char.upper(out), out)
     out = np.where(roll >= 0.95, np.char.add(np.char.add("  ", out), " "), out)
     return out.astype(object)
 
 
-def _phones(rng: np.random.Generator, country_idx: np.ndarray) -> np.ndarray:
+def _phones(country_idx: np.ndarray, subscriber: np.ndarray, style: np.ndarray) -> np.ndarray:
     """International (+cc), 00-prefixed and national spellings of valid numbers."""
     n = len(country_idx)
     codes = np.array([c.calling_code for c in ref.COUNTRIES], dtype=object)[country_idx]
     trunk = np.array([c.national_trunk for c in ref.COUNTRIES])[country_idx]
-    # North American numbers have ten digits, the others nine after the trunk prefix.
-    subscriber = np.where(
-        codes == "1",
-        rng.integers(2_000_000_000, 9_999_999_999, size=n).astype(str),
-        rng.integers(200_000_000, 999_999_999, size=n).astype(str),
-    ).astype(object)
-    style = rng.integers(0, 3, size=n)
+    numbers = subscriber.astype(str).astype(object)
     phones = np.empty(n, dtype=object)
     for i in range(n):
-        number, code = subscriber[i], codes[i]
+        number, code = numbers[i], codes[i]
         if style[i] == 0:
             phones[i] = f"+{code} {number}"
         elif style[i] == 1:
@@ -69,52 +70,102 @@ class CustomerBatch:
         return self.table.column("customer_id").to_numpy()
 
 
-def new_customers(
-    rng: np.random.Generator, first_id: int, n: int, first_day: date, day_offsets: np.ndarray,
-    with_channel_preference: bool,
-) -> pa.Table:
-    ids = np.arange(first_id, first_id + n, dtype=np.int64)
-    first = _choice(rng, ref.FIRST_NAMES, n)
-    last = _choice(rng, ref.LAST_NAMES, n)
-    country_idx = rng.integers(0, len(ref.COUNTRIES), size=n)
+def _draw_customers(rng: np.random.Generator, n: int, first_day: date, day_offsets: np.ndarray,
+                    with_channel_preference: bool) -> dict[str, np.ndarray]:
+    """Every random draw behind ``n`` new customers, in a fixed order, in compact arrays."""
+    draws: dict[str, np.ndarray] = {}
+    draws["first"] = _pick(rng, ref.FIRST_NAMES, n)
+    draws["last"] = _pick(rng, ref.LAST_NAMES, n)
+    draws["country"] = _pick(rng, tuple(c.iso2 for c in ref.COUNTRIES), n)
+    draws["spelling"] = rng.integers(0, 4, size=n).astype(np.int8)
+    draws["city"] = rng.integers(0, 5, size=n).astype(np.int8)
+    draws["domain"] = _pick(rng, ref.EMAIL_DOMAINS, n)
+    draws["email_title"] = rng.random(n) < 0.25
+    draws["email_space"] = rng.random(n) < 0.05
+    draws["created"] = day_index_to_datetime64(first_day, day_offsets, rng, 7, 23)
+    draws["tier"] = _pick(rng, ref.LOYALTY_TIERS, n)
+    draws["tier_upper"] = rng.random(n) < 0.2
+    if with_channel_preference:
+        draws["channel"] = _pick(rng, ref.CHANNEL_PREFERENCES, n)
+    draws["first_case"] = rng.random(n)
+    draws["last_case"] = rng.random(n)
+    north_american = rng.integers(2_000_000_000, 9_999_999_999, size=n)
+    elsewhere = rng.integers(200_000_000, 999_999_999, size=n)
+    # North American numbers have ten digits, the others nine after the trunk prefix.
+    draws["subscriber"] = np.where(
+        np.array([c.calling_code == "1" for c in ref.COUNTRIES])[draws["country"]],
+        north_american, elsewhere)
+    del north_american, elsewhere
+    draws["phone_style"] = rng.integers(0, 3, size=n).astype(np.int8)
+    draws["house"] = rng.integers(1, 300, size=n).astype(np.int16)
+    draws["postal"] = rng.integers(10000, 99999, size=n).astype(np.int32)
+    draws["opt_in"] = rng.random(n) < 0.6
+    return draws
+
+
+def _customer_rows(draws: dict[str, np.ndarray], ids: np.ndarray, rows: slice) -> pa.Table:
+    """The text of one slice of new customers."""
+    d = {name: values[rows] for name, values in draws.items()}
+    ids = ids[rows]
+    n = len(ids)
     countries = ref.COUNTRIES
+    first = np.asarray(ref.FIRST_NAMES, dtype=object)[d["first"]]
+    last = np.asarray(ref.LAST_NAMES, dtype=object)[d["last"]]
     spelling = np.array(
         [countries[c].spellings[s % len(countries[c].spellings)]
-         for c, s in zip(country_idx, rng.integers(0, 4, size=n), strict=True)], dtype=object)
+         for c, s in zip(d["country"], d["spelling"], strict=True)], dtype=object)
     city = np.array([countries[c].cities[s % len(countries[c].cities)]
-                     for c, s in zip(country_idx, rng.integers(0, 5, size=n), strict=True)],
-                    dtype=object)
+                     for c, s in zip(d["country"], d["city"], strict=True)], dtype=object)
     local = np.char.add(np.char.add(np.char.replace(first.astype(str), " ", ""), "."),
                         np.char.replace(np.char.replace(last.astype(str), " ", ""), "'", ""))
     local = np.char.add(local, ids.astype(str))
-    email = np.char.add(np.char.add(local, "@"), _choice(rng, ref.EMAIL_DOMAINS, n).astype(str))
-    email = np.where(rng.random(n) < 0.25, np.char.title(email), email)
-    email = np.where(rng.random(n) < 0.05, np.char.add(" ", email), email)
-    created = day_index_to_datetime64(first_day, day_offsets, rng, 7, 23)
-    tiers = _choice(rng, ref.LOYALTY_TIERS, n).astype(str)
-    tiers = np.where(rng.random(n) < 0.2, np.char.upper(tiers), tiers)
-    created_text = iso_utc(created)
-    channel = _choice(rng, ref.CHANNEL_PREFERENCES, n) if with_channel_preference else None
+    domain = np.asarray(ref.EMAIL_DOMAINS, dtype=object)[d["domain"]]
+    email = np.char.add(np.char.add(local, "@"), domain.astype(str))
+    email = np.where(d["email_title"], np.char.title(email), email)
+    email = np.where(d["email_space"], np.char.add(" ", email), email)
+    tiers = np.asarray(ref.LOYALTY_TIERS, dtype=object)[d["tier"]].astype(str)
+    tiers = np.where(d["tier_upper"], np.char.upper(tiers), tiers)
+    created_text = iso_utc(d["created"])
+    channel = (np.asarray(ref.CHANNEL_PREFERENCES, dtype=object)[d["channel"]]
+               if "channel" in d else None)
     return pa.table({
         "customer_id": pa.array(ids),
-        "first_name": pa.array(_messy_case(rng, first), pa.string()),
-        "last_name": pa.array(_messy_case(rng, last), pa.string()),
+        "first_name": pa.array(_messy_case(d["first_case"], first), pa.string()),
+        "last_name": pa.array(_messy_case(d["last_case"], last), pa.string()),
         "email": pa.array(email.astype(object), pa.string()),
-        "phone": pa.array(_phones(rng, country_idx), pa.string()),
-        "address_line": pa.array(np.char.add(rng.integers(1, 300, size=n).astype(str),
+        "phone": pa.array(_phones(d["country"], d["subscriber"], d["phone_style"]),
+                          pa.string()),
+        "address_line": pa.array(np.char.add(d["house"].astype(str),
                                              " Market Street").astype(object), pa.string()),
         "city": pa.array(city, pa.string()),
-        "postal_code": pa.array(rng.integers(10000, 99999, size=n).astype(str).astype(object),
-                                pa.string()),
+        "postal_code": pa.array(d["postal"].astype(str).astype(object), pa.string()),
         "country": pa.array(spelling, pa.string()),
         "loyalty_tier": pa.array(tiers.astype(object), pa.string()),
-        "marketing_opt_in": pa.array(rng.random(n) < 0.6),
+        "marketing_opt_in": pa.array(d["opt_in"]),
         "created_at": created_text,
         "updated_at": created_text,
         "is_deleted": pa.array(np.zeros(n, dtype=bool)),
         "preferred_channel": pa.array(channel, pa.string()) if channel is not None
         else pa.nulls(n, pa.string()),
     })
+
+
+def new_customers(
+    rng: np.random.Generator, first_id: int, n: int, first_day: date, day_offsets: np.ndarray,
+    with_channel_preference: bool,
+) -> pa.Table:
+    """``n`` new customers from ``first_id``, created ``day_offsets`` days after ``first_day``.
+
+    All draws are made first (so the data does not depend on the chunk size), then the text
+    is built ``CHUNK_ROWS`` customers at a time.
+    """
+    draws = _draw_customers(rng, n, first_day, day_offsets, with_channel_preference)
+    ids = np.arange(first_id, first_id + n, dtype=np.int64)
+    parts = [_customer_rows(draws, ids, slice(start, start + CHUNK_ROWS))
+             for start in range(0, n, CHUNK_ROWS)]
+    if not parts:
+        parts = [_customer_rows(draws, ids, slice(0, 0))]
+    return pa.concat_tables(parts).combine_chunks()
 
 
 def plant_customer_flaws(
@@ -125,21 +176,27 @@ def plant_customer_flaws(
     k = max(1, int(round(n * rate))) if n >= 3 else 0
     rows = pick_distinct(rng, n, 3 * k)
     bad_email, bad_phone, bad_country = rows[:k], rows[k:2 * k], rows[2 * k:3 * k]
-    email = np.array(table.column("email").to_pylist(), dtype=object)
-    email[bad_email] = np.char.replace(email[bad_email].astype(str), "@", "(at)")
-    phone = np.array(table.column("phone").to_pylist(), dtype=object)
-    phone[bad_phone] = [["n/a", "12-34", "call me"][i % 3] for i in range(len(bad_phone))]
-    country = np.array(table.column("country").to_pylist(), dtype=object)
-    country[bad_country] = ref.UNKNOWN_COUNTRY_SPELLING
+    emails = table.column("email").take(pa.array(bad_email)).to_pylist()
+    planted = {
+        "email": (bad_email, [e.replace("@", "(at)") for e in emails]),
+        "phone": (bad_phone, [["n/a", "12-34", "call me"][i % 3]
+                              for i in range(len(bad_phone))]),
+        "country": (bad_country, [ref.UNKNOWN_COUNTRY_SPELLING] * len(bad_country)),
+    }
     register.record("crm", "customers", "invalid_email", len(bad_email))
     register.record("crm", "customers", "unparseable_phone", len(bad_phone))
     register.record("crm", "customers", "unknown_country", len(bad_country))
-    table = table.set_column(table.schema.get_field_index("email"), "email",
-                             pa.array(email, pa.string()))
-    table = table.set_column(table.schema.get_field_index("phone"), "phone",
-                             pa.array(phone, pa.string()))
-    return table.set_column(table.schema.get_field_index("country"), "country",
-                            pa.array(country, pa.string()))
+    for name, (chosen, values) in planted.items():
+        if not len(chosen):
+            continue
+        # replace_with_mask takes the new values in row order
+        order = np.argsort(chosen)
+        mask = np.zeros(n, dtype=bool)
+        mask[chosen] = True
+        table = _replace(table, name, pc.replace_with_mask(
+            table.column(name).combine_chunks(), pa.array(mask),
+            pa.array([values[i] for i in order], pa.string())))
+    return table
 
 
 def _replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
