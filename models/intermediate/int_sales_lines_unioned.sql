@@ -7,7 +7,13 @@
     POS lines find their product by SKU and their store by store code here; a store or
     SKU the ERP does not know (yet) leaves store_id or product_id null, and fct_sales
     keys the line to the unknown member until it arrives.
+
+    A table, rebuilt on every run: fct_sales (its slice and its clean-up of lines no longer
+    valid), the reconciliation test and the key tests all read it, and as a view each of
+    them would compute the keys of every line of history again.
 -#}
+
+{{ config(materialized='table') }}
 
 with
 
