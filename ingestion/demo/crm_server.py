@@ -6,6 +6,9 @@
 ``GET /api/v1/customer_deletions?deleted_since=<iso>`` pages the hard-delete log the same way.
 Fields that a record does not have (``preferred_channel`` before the drift day) are omitted,
 as JSON APIs do. The server re-reads the CRM files whenever the generator rewrites them.
+
+It runs in the ingesting process (a thread), so its cost counts against the ingest: a page is
+encoded column by column with Arrow compute (``encode_rows``) rather than row by row in Python.
 """
 
 from __future__ import annotations
@@ -24,7 +27,34 @@ from ingestion.demo import crm_data
 from ingestion.httpd import BackgroundServer, LocalHTTPServer
 
 DEFAULT_PAGE_SIZE = 1_000
-MAX_PAGE_SIZE = 5_000
+MAX_PAGE_SIZE = 50_000
+_CONTROL_CHARACTER = r"[\x00-\x1f]"
+
+
+def _json_values(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """Each value as JSON text; null stays null."""
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        if not pc.any(pc.match_substring_regex(column, _CONTROL_CHARACTER)).as_py():
+            escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"),
+                                           '"', '\\"')
+            return pc.binary_join_element_wise('"', escaped, '"', "")
+    elif pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return pc.cast(column, pa.string())
+    return pa.array([None if value is None else json.dumps(value, default=str)
+                     for value in column.to_pylist()], pa.string())
+
+
+def encode_rows(table: pa.Table) -> str:
+    """The rows as a JSON array of objects, a field left out where its value is null."""
+    if table.num_rows == 0:
+        return "[]"
+    fields = [pc.binary_join_element_wise(json.dumps(name) + ":", _json_values(column), "")
+              for name, column in zip(table.column_names, table.columns, strict=True)]
+    rows = pc.binary_join_element_wise(*fields, ",", null_handling="skip")
+    objects = pc.binary_join_element_wise("{", rows, "}", "").combine_chunks()
+    listed = pa.ListArray.from_arrays(pa.array([0, len(objects)], pa.int32()), objects)
+    return f"[{pc.binary_join(listed, ',')[0].as_py()}]"
 
 
 class CrmStore:
@@ -51,15 +81,20 @@ class CrmStore:
             self._stamp = stamp
 
     def page(self, entity: str, since: str | None, page: int, size: int
-             ) -> tuple[list[dict[str, Any]], int]:
+             ) -> tuple[pa.Table, int]:
+        """One page of records at or after ``since`` (oldest first), and how many there are."""
         with self._lock:
             self._refresh()
             table, cursor = ((self._customers, "updated_at") if entity == "customers"
                              else (self._deletions, "deleted_at"))
+        # sorted on the cursor (nulls last): the records since ``since`` follow those before
+        first, total = 0, table.num_rows
         if since:
-            table = table.filter(pc.greater_equal(table.column(cursor), since))
-        rows = table.slice((page - 1) * size, size).to_pylist()
-        return [{k: v for k, v in row.items() if v is not None} for row in rows], table.num_rows
+            stamps = table.column(cursor)
+            first = pc.sum(pc.less(stamps, since)).as_py() or 0
+            total = pc.sum(pc.greater_equal(stamps, since)).as_py() or 0
+        start = (page - 1) * size
+        return table.slice(first + start, max(0, min(size, total - start))), total
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -69,7 +104,9 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
+        self._send_payload(status, json.dumps(body).encode())
+
+    def _send_payload(self, status: int, payload: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -102,7 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
         if page * size < total:
             params = {**query, "page": str(page + 1), "page_size": str(size)}
             next_url = f"{self.server.base_url}{url.path}?{urlencode(params)}"
-        self._send(200, {"data": data, "page": page, "total_records": total, "next": next_url})
+        rest = json.dumps({"page": page, "total_records": total, "next": next_url})
+        self._send_payload(200, f'{{"data": {encode_rows(data)}, {rest[1:]}'.encode())
 
 
 class CrmHTTPServer(LocalHTTPServer):
