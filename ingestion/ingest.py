@@ -9,7 +9,7 @@ from ingestion.errors import UserError
 from ingestion.lookback import BronzeVersions
 from ingestion.pipeline import Progress, SourceReport, run_source
 from ingestion.sales import sales_source
-from ingestion.settings import Paths, crm_http_settings, erp_lookback_minutes
+from ingestion.settings import Paths, crm_http_settings, crm_page_size, erp_lookback_minutes
 from ingestion.source_errors import explain_failure
 from ingestion.sources import SourceEndpoints
 
@@ -32,7 +32,8 @@ def ingest_source(name: str, destination_name: str, paths: Paths, progress: Prog
     try:
         if name == "crm":
             http = crm_http_settings()
-            source = crm_source(url, lookback_minutes=erp_lookback_minutes(),
+            source = crm_source(url, page_size=crm_page_size(),
+                                lookback_minutes=erp_lookback_minutes(),
                                 versions=versions, session=crm_session(http, progress))
             return run_source(name, source, destination, dataset, pipelines_dir,
                               progress, staging, versions)

@@ -30,6 +30,7 @@ DEFAULT_DEMO_DIR = "data/demo"
 DEFAULT_ERP_LOOKBACK_MINUTES = 60
 DEFAULT_CRM_TIMEOUT_S = 30.0
 DEFAULT_CRM_MAX_ATTEMPTS = 5
+DEFAULT_CRM_PAGE_SIZE = 10_000
 
 SYNAPSE_AUTHENTICATIONS = ("ServicePrincipal", "SqlPassword")
 """What both dbt-synapse and dlt's synapse destination can log in with: an Entra service
@@ -212,6 +213,12 @@ def crm_http_settings() -> HttpSettings:
         max_attempts=int_setting("RETAIL_CRM_MAX_ATTEMPTS", DEFAULT_CRM_MAX_ATTEMPTS, 1, 20,
                                  "a number of attempts"),
     )
+
+
+def crm_page_size() -> int:
+    """Records the CRM client asks for per page (the API may cap it)."""
+    return int_setting("RETAIL_CRM_PAGE_SIZE", DEFAULT_CRM_PAGE_SIZE, 1, 1_000_000,
+                       "a number of records")
 
 
 def synapse_authentication() -> str:
