@@ -11,8 +11,6 @@ import traceback
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 
-from ingestion.demo import generator
-from ingestion.demo.crm_server import CrmHTTPServer
 from ingestion.demo.sources import demo_endpoints
 from ingestion.destinations import DESTINATIONS
 from ingestion.errors import UserError
@@ -88,6 +86,8 @@ def _ingest(args: argparse.Namespace) -> None:
 
 
 def _serve_crm(args: argparse.Namespace) -> None:
+    from ingestion.demo.crm_server import CrmHTTPServer
+
     server = CrmHTTPServer(load_paths().crm_dir, port=args.port)
     _say(f"CRM API on {server.base_url}/api/v1/customers (Ctrl-C to stop)")
     try:
@@ -97,10 +97,16 @@ def _serve_crm(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
+    # the generator (and the sources it writes with) is imported only where it is used:
+    # ``ingest`` starts faster without it
     if args.command == "generate":
+        from ingestion.demo import generator
+
         generator.generate(load_paths(), args.scale, args.seed, args.history_days,
                            args.start_date, args.drift_day, progress=_say)
     elif args.command == "advance":
+        from ingestion.demo import generator
+
         paths = load_paths()
         if not paths.state_path.exists():
             raise UserError(f"no demo data in {paths.demo_dir} (run `python -m ingestion "

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from ingestion.crm import crm_session, crm_source
 from ingestion.destinations import make_destination, make_staging, state_folder_name
-from ingestion.erp import erp_source
 from ingestion.errors import UserError
 from ingestion.lookback import BronzeVersions
 from ingestion.pipeline import Progress, SourceReport, run_source
-from ingestion.sales import sales_source
 from ingestion.settings import Paths, crm_http_settings, crm_page_size, erp_lookback_minutes
 from ingestion.source_errors import explain_failure
 from ingestion.sources import SourceEndpoints
@@ -29,8 +26,12 @@ def ingest_source(name: str, destination_name: str, paths: Paths, progress: Prog
     pipelines_dir = paths.pipelines_dir / state_folder_name(destination_name, paths)
     dataset = DATASETS[name]
     versions = BronzeVersions()
+    # each source's modules are imported when it runs: a CRM-only ingest does not pay for
+    # SQLAlchemy or the filesystem source
     try:
         if name == "crm":
+            from ingestion.crm import crm_session, crm_source
+
             http = crm_http_settings()
             source = crm_source(url, page_size=crm_page_size(),
                                 lookback_minutes=erp_lookback_minutes(),
@@ -38,9 +39,13 @@ def ingest_source(name: str, destination_name: str, paths: Paths, progress: Prog
             return run_source(name, source, destination, dataset, pipelines_dir,
                               progress, staging, versions)
         if name == "erp":
+            from ingestion.erp import erp_source
+
             source = erp_source(url, lookback_minutes=erp_lookback_minutes(), versions=versions)
             return run_source(name, source, destination, dataset, pipelines_dir, progress,
                               staging, versions)
+        from ingestion.sales import sales_source
+
         return run_source(name, sales_source(url), destination, dataset,
                           pipelines_dir, progress, staging)
     except UserError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import requests
-import sqlalchemy as sa
 from dlt.destinations.exceptions import DestinationConnectionError
 
 from ingestion.errors import UserError
@@ -44,6 +43,8 @@ def _crm_unreachable(error: BaseException) -> UserError:
 
 
 def _erp_unreachable(error: BaseException, source_url: str) -> UserError:
+    import sqlalchemy as sa
+
     url = sa.make_url(source_url).render_as_string(hide_password=True)
     return UserError(f"cannot read the ERP database {url}: {_first_line(error)} "
                      "(check RETAIL_ERP_URL and that the server is running)")
@@ -66,9 +67,12 @@ def explain_failure(error: BaseException, source: str, source_url: str,
     for cause in chain:
         if source == "crm" and isinstance(cause, requests.ConnectionError | requests.Timeout):
             return _crm_unreachable(cause)
-    for cause in chain:
-        if source == "erp" and isinstance(cause, sa.exc.OperationalError | sa.exc.InterfaceError):
-            return _erp_unreachable(cause, source_url)
+    if source == "erp":
+        import sqlalchemy as sa  # only the ERP reads through SQLAlchemy (slow to import)
+
+        for cause in chain:
+            if isinstance(cause, sa.exc.OperationalError | sa.exc.InterfaceError):
+                return _erp_unreachable(cause, source_url)
     for cause in chain:
         if isinstance(cause, DestinationConnectionError) or (
                 type(cause).__module__.startswith("psycopg2")
