@@ -13,11 +13,12 @@ encoded column by column with Arrow compute (``encode_rows``) rather than row by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pyarrow as pa
@@ -28,20 +29,23 @@ from ingestion.httpd import BackgroundServer, LocalHTTPServer
 
 DEFAULT_PAGE_SIZE = 1_000
 MAX_PAGE_SIZE = 50_000
-_CONTROL_CHARACTER = r"[\x00-\x1f]"
+_NEEDS_ESCAPING = r'[\x00-\x1f"\\]'
 
 
-def _json_values(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
-    """Each value as JSON text; null stays null."""
+def _json_fields(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """``"name":<value as JSON>`` for each row; null where the value is null."""
+    key = json.dumps(name) + ":"
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        if not pc.any(pc.match_substring_regex(column, _CONTROL_CHARACTER)).as_py():
+        if not pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPING)).as_py():
+            return pc.binary_join_element_wise(key + '"', column, '"', "")
+        if not pc.any(pc.match_substring_regex(column, r"[\x00-\x1f]")).as_py():
             escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"),
                                            '"', '\\"')
-            return pc.binary_join_element_wise('"', escaped, '"', "")
+            return pc.binary_join_element_wise(key + '"', escaped, '"', "")
     elif pa.types.is_integer(kind) or pa.types.is_boolean(kind):
-        return pc.cast(column, pa.string())
-    return pa.array([None if value is None else json.dumps(value, default=str)
+        return pc.binary_join_element_wise(key, pc.cast(column, pa.string()), "")
+    return pa.array([None if value is None else key + json.dumps(value, default=str)
                      for value in column.to_pylist()], pa.string())
 
 
@@ -49,7 +53,7 @@ def encode_rows(table: pa.Table) -> str:
     """The rows as a JSON array of objects, a field left out where its value is null."""
     if table.num_rows == 0:
         return "[]"
-    fields = [pc.binary_join_element_wise(json.dumps(name) + ":", _json_values(column), "")
+    fields = [_json_fields(name, column)
               for name, column in zip(table.column_names, table.columns, strict=True)]
     rows = pc.binary_join_element_wise(*fields, ",", null_handling="skip")
     objects = pc.binary_join_element_wise("{", rows, "}", "").combine_chunks()
@@ -66,6 +70,17 @@ class CrmStore:
         self._stamp: tuple[float, float] | None = None
         self._customers = pa.table({})
         self._deletions = pa.table({})
+        self._tails: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def load(self) -> None:
+        """Read the files now (a client paging through asks for the same tail again)."""
+        with self._lock:
+            self._refresh()
+
+    def warm_up(self) -> None:
+        """``load`` where a failure is left for the first request to report."""
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self.load()
 
     def _refresh(self) -> None:
         customers_file = self.crm_dir / crm_data.CUSTOMERS_FILE
@@ -78,7 +93,18 @@ class CrmStore:
                                                  ("customer_id", "ascending")])
             self._deletions = crm_data.read_deletions(self.crm_dir).sort_by(
                 [("deleted_at", "ascending"), ("customer_id", "ascending")])
+            self._tails = {}
             self._stamp = stamp
+
+    def _tail(self, entity: str, table: pa.Table, cursor: str, since: str) -> tuple[int, int]:
+        """Where the records at or after ``since`` start, and how many there are."""
+        if (entity, since) not in self._tails:
+            # sorted on the cursor (nulls last): they follow the records before ``since``
+            stamps = table.column(cursor)
+            self._tails[(entity, since)] = (
+                pc.sum(pc.less(stamps, since)).as_py() or 0,
+                pc.sum(pc.greater_equal(stamps, since)).as_py() or 0)
+        return self._tails[(entity, since)]
 
     def page(self, entity: str, since: str | None, page: int, size: int
              ) -> tuple[pa.Table, int]:
@@ -87,12 +113,8 @@ class CrmStore:
             self._refresh()
             table, cursor = ((self._customers, "updated_at") if entity == "customers"
                              else (self._deletions, "deleted_at"))
-        # sorted on the cursor (nulls last): the records since ``since`` follow those before
-        first, total = 0, table.num_rows
-        if since:
-            stamps = table.column(cursor)
-            first = pc.sum(pc.less(stamps, since)).as_py() or 0
-            total = pc.sum(pc.greater_equal(stamps, since)).as_py() or 0
+            first, total = (self._tail(entity, table, cursor, since) if since
+                            else (0, table.num_rows))
         start = (page - 1) * size
         return table.slice(first + start, max(0, min(size, total - start))), total
 
@@ -154,3 +176,8 @@ class RunningCrmServer(BackgroundServer[CrmHTTPServer]):
 
     def __init__(self, crm_dir: Path, port: int = 0) -> None:
         super().__init__(CrmHTTPServer(crm_dir, port=port))
+
+    def __enter__(self) -> Self:
+        # read the files while the ingest sets itself up, not when the first page is asked for
+        threading.Thread(target=self.server.store.warm_up, daemon=True).start()
+        return super().__enter__()
