@@ -17,7 +17,7 @@ def stamp_loaded_at(loaded_at: datetime | None = None) -> Callable[[Any], Any]:
 
     def add(item: Any) -> Any:
         if isinstance(item, pa.Table | pa.RecordBatch):
-            column = pa.array([moment] * item.num_rows, pa.timestamp("us", tz="UTC"))
+            column = pa.repeat(pa.scalar(moment, pa.timestamp("us", tz="UTC")), item.num_rows)
             if isinstance(item, pa.RecordBatch):
                 item = pa.Table.from_batches([item])
             return item.append_column(LOADED_AT, column)
