@@ -11,8 +11,8 @@ path the page is returned as Python dicts instead, and dlt normalizes it as JSON
 
 Fields missing from (or null in) every row of the page are left out, as dlt's JSON path does,
 so a column appears in bronze only once a value arrives. The cursor column stays text until
-after dlt's incremental filter (``ArrowRowsForBronze``): the cursors in the pipeline state are the
-ISO text the API sends, compared as text.
+after dlt's incremental step (``ArrowRowsForBronze`` types it then): the cursors in the
+pipeline state are the ISO text the API sends, compared as text.
 """
 
 from __future__ import annotations
