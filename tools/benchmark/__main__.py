@@ -104,26 +104,49 @@ def bench_scale(scale: float, seed: int, work: Path, log: Path,
     return result
 
 
+INGEST_TARGETS = {"crm": 3.0, "erp": 2.0, "sales": 1.5}
+"""Each ingest's target: at most this many times its floor's seconds."""
+PEAK_TARGET_MB = 2048
+INCREMENT_TARGET_SHARE = 0.10
+FULL_BUILD_TARGET_S = {100.0: 180.0}
+"""Full-build target by scale (the scale-100 target; other scales have none)."""
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
 def _table(results: list[dict[str, Any]]) -> str:
-    lines = ["| scale | step | seconds | rows/s | floor rows/s | peak MB |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| scale | step | seconds | rows/s | floor | peak MB | target |",
+             "|---|---|---:|---:|---:|---:|---|"]
     for r in results:
         s = r["scale"]
-        lines.append(f"| {s} | generate | {r['generate']['seconds']} | | | "
-                     f"{r['generate']['peak_rss_mb']} |")
+        gen = r["generate"]
+        lines.append(f"| {s} | generate | {gen['seconds']} | | | {gen['peak_rss_mb']} | "
+                     f"peak <= {PEAK_TARGET_MB} MB: {_met(gen['peak_rss_mb'] <= PEAK_TARGET_MB)} |")
         for source, m in r["ingest"].items():
+            floor = m["floor"]
+            times = m["seconds"] / floor["seconds"] if floor["seconds"] else float("inf")
+            limit = INGEST_TARGETS.get(source)
+            target = (f"<= {limit:g}x floor (now {times:.1f}x): {_met(times <= limit)}; "
+                      f"peak {_met(m['peak_rss_mb'] <= PEAK_TARGET_MB)}") if limit else ""
             lines.append(f"| {s} | ingest {source} ({m['rows']:,} rows) | {m['seconds']} | "
-                         f"{m['rows_per_second']:,} | {m['floor']['rows_per_second']:,} | "
-                         f"{m['peak_rss_mb']} |")
+                         f"{m['rows_per_second']:,} | {floor['rows_per_second']:,} rows/s | "
+                         f"{m['peak_rss_mb']} | {target} |")
         full = r["dbt_full_build"]
+        full_target = FULL_BUILD_TARGET_S.get(float(s))
+        target = (f"<= {full_target:g} s: {_met(full['seconds'] <= full_target)}"
+                  if full_target else "")
         lines.append(f"| {s} | dbt build, full | {full['seconds']} | | "
-                     f"floor {full['floor']['seconds']} s | {full['peak_rss_mb']} |")
+                     f"{full['floor']['seconds']} s | {full['peak_rss_mb']} | {target} |")
         inc = r["dbt_incremental_build"]
+        share = inc["seconds"] / full["seconds"] if full["seconds"] else float("inf")
         lines.append(f"| {s} | dbt build, one daily increment | {inc['seconds']} | | | "
-                     f"{inc['peak_rss_mb']} |")
+                     f"{inc['peak_rss_mb']} | <= {INCREMENT_TARGET_SHARE:.0%} of full "
+                     f"(now {share:.0%}): {_met(share <= INCREMENT_TARGET_SHARE)} |")
         if "dag_parse" in r:
             lines.append(f"| {s} | DAG parse ({r['dag_parse']['dags']} DAGs) | "
-                         f"{r['dag_parse']['seconds']:.2f} | | | |")
+                         f"{r['dag_parse']['seconds']:.2f} | | | | |")
     return "\n".join(lines)
 
 
