@@ -151,7 +151,8 @@ def test_gold_aggregates_are_identical_on_duckdb_and_postgres(demo_run: DemoRun,
 def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
                                                              tmp_path: Path) -> None:
     """The gold invariants live in dbt tests (the gold gate no longer repeats them): on a copy
-    of the demo warehouse, break each one and the matching dbt test fails, the others pass."""
+    of the demo warehouse, break each one and the matching dbt test fails, the others pass.
+    A model's required columns share one not_null_columns test: a null in any of them fails it."""
     broken = tmp_path / "broken.duckdb"
     shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], broken)
     with duckdb.connect(str(broken)) as conn:
@@ -175,10 +176,13 @@ def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
                      "select min(sales_line_key) from gold.fct_sales where not is_return)")
         conn.execute("update gold.fct_sales set quantity = 1 where sales_line_key = ("
                      "select min(sales_line_key) from gold.fct_sales where is_return)")
+        # a sale without its time: one of the columns fct_sales' not_null_columns lists
+        conn.execute("update gold.fct_sales set sold_at = null where sales_line_key = ("
+                     "select max(sales_line_key) from gold.fct_sales)")
     env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(broken)}
     subprocess.run(
         [str(BIN_DIR / "dbt"), "test", "--select", "test_name:scd2_windows",
-         "test_name:sales_line_signs", "--target", "duckdb",
+         "test_name:sales_line_signs", "test_name:not_null_columns", "--target", "duckdb",
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -186,6 +190,13 @@ def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
                if r["unique_id"].startswith("test.")}
+    not_null = {name: result for name, result in outcome.items()
+                if name.startswith("not_null_columns_")}
+    assert {name: result for name, result in not_null.items() if result != ("pass", 0)} == {
+        next(name for name in not_null if name.startswith("not_null_columns_fct_sales_")):
+            ("fail", 1)}
+    assert len(not_null) > 20
+    outcome = {name: result for name, result in outcome.items() if name not in not_null}
     assert outcome == {
         "scd2_windows_dim_customer_is_hard_deleted__customer_id": ("fail", 1),
         "scd2_windows_dim_product_product_id": ("fail", 1),
