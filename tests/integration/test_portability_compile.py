@@ -32,6 +32,7 @@ STEP_TIMEOUT_SECONDS = 600
 INTROSPECTING_MODELS = {
     "base_crm__customers": "column_if_exists reads the bronze columns (schema drift)",
     "base_crm__customer_deletions": "source_or_empty checks whether the deletion log exists",
+    "base_sales__sales_lines": "is_incremental() looks up the existing table",
     "dq_row_reconciliation": "source_or_empty checks whether the deletion log exists",
     "fct_sales": "is_incremental() looks up the existing table",
     "stg_sales__delivered_files": "column_if_exists reads the bronze columns (reason column)",
@@ -195,7 +196,7 @@ def test_every_compiled_statement_parses_in_the_target_dialect(
             sqlglot.parse(path.read_text(), read=dialect)
         except sqlglot.errors.SqlglotError as error:
             failures[unique_id] = str(error)[:300]
-    assert len(files) > 200
+    assert len(files) > 120
     assert failures == {}
 
 

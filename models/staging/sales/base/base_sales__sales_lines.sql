@@ -183,18 +183,19 @@ ranked as (
     select
         delivered.*,
         -- a line without its key is no copy of anything: it has no rank
-        case when delivered.transaction_id is not null and delivered.line_number is not null
-            then row_number() over (
-                partition by
-                    delivered.transaction_id,
-                    delivered.line_number,
-                    case when {{ is_true('delivered.is_superseded') }} then 1 else 0 end
-                order by
-                    delivered.file_first_loaded_at,
-                    delivered.file_first_load_id,
-                    delivered._source_file,
-                    delivered._source_row
-            )
+        case
+            when delivered.transaction_id is not null and delivered.line_number is not null
+                then row_number() over (
+                        partition by
+                            delivered.transaction_id,
+                            delivered.line_number,
+                            case when {{ is_true('delivered.is_superseded') }} then 1 else 0 end
+                        order by
+                            delivered.file_first_loaded_at,
+                            delivered.file_first_load_id,
+                            delivered._source_file,
+                            delivered._source_row
+                    )
         end as delivery_rank
     from delivered
 ),
