@@ -8,6 +8,7 @@ defaults the Makefile exports from ``ingestion/runtime.py``.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,9 @@ def test_a_password_with_url_characters_survives_the_sqlalchemy_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RETAIL_PG_USER", "etl@retail")
-    monkeypatch.setenv("RETAIL_PG_PASSWORD", "p@ss:w/rd% ")
+    # a generated value, with every character a URL must escape
+    password = f"{secrets.token_hex(4)}@:/% "
+    monkeypatch.setenv("RETAIL_PG_PASSWORD", password)
     monkeypatch.setenv("RETAIL_PG_HOST", " dwh.internal ")
 
     settings = postgres_settings()
@@ -104,7 +107,7 @@ def test_a_password_with_url_characters_survives_the_sqlalchemy_url(
     dlt_url = make_url(settings.dlt_credentials())
 
     # a secret is passed on exactly as given (dbt reads it verbatim too); a host is trimmed
-    assert url.password == dlt_url.password == "p@ss:w/rd% "
+    assert url.password == dlt_url.password == password
     assert url.username == "etl@retail"
     assert (url.host, url.port, url.database) == ("dwh.internal", 5432, "retail")
 
@@ -144,13 +147,14 @@ def test_synapse_sql_login_hands_dlt_the_user_and_password(
     monkeypatch.setenv("RETAIL_SYNAPSE_AUTHENTICATION", "SqlPassword")
     monkeypatch.setenv("RETAIL_SYNAPSE_SERVER", "ws.sql.azuresynapse.net")
     monkeypatch.setenv("RETAIL_SYNAPSE_USER", "loader")
-    monkeypatch.setenv("RETAIL_SYNAPSE_PASSWORD", "s3cret;}")
+    password = f"{secrets.token_hex(4)};}}"
+    monkeypatch.setenv("RETAIL_SYNAPSE_PASSWORD", password)
 
     credentials = _synapse_credentials()
 
     assert (credentials.host, credentials.port, credentials.database) == (
         "ws.sql.azuresynapse.net", 1433, "retail")
-    assert (credentials.username, credentials.password) == ("loader", "s3cret;}")
+    assert (credentials.username, credentials.password) == ("loader", password)
     assert "authentication" not in (credentials.query or {})
 
 
@@ -159,14 +163,15 @@ def test_dlt_fills_in_what_no_retail_variable_sets(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("RETAIL_SYNAPSE_CLIENT_ID", "app-id")
     monkeypatch.setenv("DESTINATION__SYNAPSE__CREDENTIALS__HOST", "other.sql.azuresynapse.net")
     monkeypatch.setenv("DESTINATION__SYNAPSE__CREDENTIALS__DATABASE", "pool_from_dlt")
-    monkeypatch.setenv("DESTINATION__SYNAPSE__CREDENTIALS__PASSWORD", "secret-from-dlt")
+    dlt_password = secrets.token_hex(8)
+    monkeypatch.setenv("DESTINATION__SYNAPSE__CREDENTIALS__PASSWORD", dlt_password)
     monkeypatch.setenv("DESTINATION__SYNAPSE__CREDENTIALS__PORT", "1444")
 
     credentials = _synapse_credentials()
 
     assert credentials.host == "ws.sql.azuresynapse.net"  # a RETAIL_* variable wins
     assert (credentials.database, credentials.password, credentials.port) == (
-        "pool_from_dlt", "secret-from-dlt", 1444)
+        "pool_from_dlt", dlt_password, 1444)
     assert credentials.username == "app-id"
     assert credentials.query["authentication"] == "ActiveDirectoryServicePrincipal"
 
