@@ -20,6 +20,7 @@ from tests.integration.conftest import (
     INCREMENTAL_MODELS,
     PROJECT_DIR,
     DemoRun,
+    rows_without_run_stamp,
 )
 
 # planted kind -> quarantine rule, as documented in ingestion/README.md
@@ -142,10 +143,64 @@ def test_gold_aggregates_are_identical_on_duckdb_and_postgres(demo_run: DemoRun,
                                                                model: str) -> None:
     postgres = demo_run.warehouse("postgres")
     order_by = GOLD_AGGREGATES[model]
-    sql = f"select * from gold.{model} order by {order_by}"
-    duck_rows = normalised(demo_run.duckdb.query(sql))
+    duck_rows = normalised(rows_without_run_stamp(demo_run.duckdb, "gold", model, order_by))
     assert duck_rows, f"gold.{model} is empty"
-    assert duck_rows == normalised(postgres.query(sql))
+    assert duck_rows == normalised(rows_without_run_stamp(postgres, "gold", model, order_by))
+
+
+def dbt_test_outcomes(env: dict[str, str], work: Path, *args: str) -> dict[str, tuple[str, int]]:
+    """Run `dbt test` with these arguments; test name -> (status, failures)."""
+    subprocess.run(
+        [str(BIN_DIR / "dbt"), "test", *args, "--target", "duckdb",
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
+            if r["unique_id"].startswith("test.")}
+
+
+def test_row_wise_tests_of_incremental_models_check_the_latest_run_unless_full_checks(
+        demo_run: DemoRun, tmp_path: Path) -> None:
+    """A daily run checks the rows it wrote: on a copy of the demo warehouse, half of
+    fct_sales is stamped as written by an earlier run, and one bad row is planted on each
+    side. Row-wise tests (signs, required columns) see only the latest run's bad row; the
+    unique key is checked over the whole table; `full_checks` checks every row."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
+    with duckdb.connect(str(copy)) as conn:
+        [(median_key,)] = conn.execute(
+            "select quantile_disc(sales_line_key, 0.5) from gold.fct_sales").fetchall()
+        conn.execute("update gold.fct_sales set _built_at = _built_at - interval 1 day "
+                     f"where sales_line_key < '{median_key}'")
+        for side in ("<", ">"):  # a negative sale among the earlier and the latest rows
+            conn.execute("update gold.fct_sales set net_amount = -1 where sales_line_key = ("
+                         "select min(sales_line_key) from gold.fct_sales where not is_return "
+                         f"and sales_line_key {side} '{median_key}')")
+        # an earlier sale without its time, and an earlier return written twice
+        conn.execute("update gold.fct_sales set sold_at = null where sales_line_key = ("
+                     "select max(sales_line_key) from gold.fct_sales where not is_return "
+                     f"and sales_line_key < '{median_key}')")
+        conn.execute("insert into gold.fct_sales select * from gold.fct_sales "
+                     "where sales_line_key = (select min(sales_line_key) from gold.fct_sales "
+                     f"where is_return and sales_line_key < '{median_key}')")
+    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
+    selection = ("--select", "fct_sales,test_name:sales_line_signs",
+                 "fct_sales,test_name:not_null_columns", "fct_sales,test_name:unique")
+
+    daily = dbt_test_outcomes(env, tmp_path / "daily", *selection)
+    full = dbt_test_outcomes(env, tmp_path / "full", *selection,
+                             "--vars", "{full_checks: true}")
+
+    def by_kind(outcomes: dict[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+        return {name.split("_fct_sales")[0]: result for name, result in outcomes.items()}
+
+    assert by_kind(daily) == {"sales_line_signs": ("fail", 1),
+                              "not_null_columns": ("pass", 0),
+                              "unique": ("fail", 1)}
+    assert by_kind(full) == {"sales_line_signs": ("fail", 2),
+                             "not_null_columns": ("fail", 1),
+                             "unique": ("fail", 1)}
 
 
 def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,

@@ -4,10 +4,11 @@
 
     Every line is keyed to the dimension versions valid when it was sold. Incremental:
     each run takes the lines loaded since the last run (per channel), plus lines still
-    pointing at an unknown member whose customer, product or store may have arrived
-    since (late-arriving dimensions), and replaces them by key (delete+insert, merge on
-    Databricks); a corrected sales file's lines are newly loaded, so they replace the
-    old ones. Before that, the pre-hook deletes every line that is no longer a valid
+    pointing at an unknown member whose customer, product or store has arrived since
+    (late-arriving dimensions; a line still waiting is left as it is, so its day's
+    aggregates are not rebuilt for nothing), and replaces them by key (delete+insert,
+    merge on Databricks); a corrected sales file's lines are newly loaded, so they
+    replace the old ones. Before that, the pre-hook deletes every line that is no longer a valid
     sales line in silver (a line a correction dropped or quarantined, the lines of an
     order cancelled since): one key anti-join against int_sales_lines_unioned. Where rows
     cannot be replaced by key (a local Spark session without Delta) every run rebuilds
@@ -51,7 +52,11 @@ loaded_until as (
 ),
 
 waiting_for_dimensions as (
-    select sales_line_key
+    select
+        sales_line_key,
+        customer_key,
+        product_key,
+        store_key
     from {{ this }}
     where (customer_key = {{ unknown_member_key() }} and customer_id is not null)
         or product_key = {{ unknown_member_key() }}
@@ -115,6 +120,26 @@ keyed as (
         and sales_lines.sold_at < dim_store.valid_to
 ),
 
+{% if is_slice %}
+{#- a waiting line is written again only once a member it waits for has arrived -#}
+lines_to_write as (
+    select keyed.*
+    from keyed
+    cross join loaded_until
+    left join waiting_for_dimensions
+        on keyed.sales_line_key = waiting_for_dimensions.sales_line_key
+    where (keyed.channel = 'store' and keyed._loaded_at > loaded_until.store_loaded_until)
+        or (keyed.channel = 'online' and keyed._loaded_at > loaded_until.online_loaded_until)
+        or keyed.customer_key <> waiting_for_dimensions.customer_key
+        or keyed.product_key <> waiting_for_dimensions.product_key
+        or keyed.store_key <> waiting_for_dimensions.store_key
+),
+{% else %}
+lines_to_write as (
+    select * from keyed
+),
+{% endif %}
+
 final as (
     select
         cast(sales_line_key as {{ type_text() }}) as sales_line_key,
@@ -141,8 +166,9 @@ final as (
         cast(discount_amount as {{ type_amount() }}) as discount_amount,
         cast(gross_amount - discount_amount as {{ type_amount() }}) as net_amount,
         cast(cost_amount as {{ type_amount() }}) as cost_amount,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
-    from keyed
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at,
+        {{ built_at() }} as _built_at
+    from lines_to_write
 )
 
 select * from final

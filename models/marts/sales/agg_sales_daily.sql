@@ -3,13 +3,30 @@
     Quantities and amounts are net of returns; returns are also shown on their own.
     customer_count counts known customers only (is_known_customer): an id the CRM does
     not know is keyed to the unknown member and is not counted, like a walk-in.
+    Incremental: a run rebuilds only the days whose lines changed (macros/marts/
+    sales_periods.sql).
 -#}
+
+-- depends_on: {{ ref('fct_sales') }}, {{ ref('dim_date') }}
+{{ config(
+    materialized=sales_aggregate_materialization(),
+    unique_key='date_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_sales_periods_without_lines('date_key') }}",
+) }}
 
 with
 
 sales_with_attributes as (
     select * from {{ ref('int_sales_lines_enriched') }}
 ),
+
+{% if is_incremental() %}
+periods_to_rebuild as (
+    {{ sales_periods_to_rebuild('date_key') }}
+),
+{% endif %}
 
 daily as (
     select
@@ -34,6 +51,9 @@ daily as (
             as returned_amount,
         sum(cost_amount) as cost_amount
     from sales_with_attributes
+    {% if is_incremental() %}
+    where date_key in (select date_key from periods_to_rebuild)
+    {% endif %}
     group by date_key, sale_date, store_id, store_code, product_category, channel
 ),
 
@@ -56,7 +76,8 @@ final as (
         cast(net_amount as {{ type_amount() }}) as net_amount,
         cast(returned_amount as {{ type_amount() }}) as returned_amount,
         cast(cost_amount as {{ type_amount() }}) as cost_amount,
-        cast(net_amount - coalesce(cost_amount, 0) as {{ type_amount() }}) as gross_margin_amount
+        cast(net_amount - coalesce(cost_amount, 0) as {{ type_amount() }}) as gross_margin_amount,
+        {{ built_at() }} as _built_at
     from daily
 )
 

@@ -235,7 +235,8 @@ classified as (
         case
             when {{ is_true('with_rule.is_superseded') }} then 'superseded'
             else {{ row_status('with_rule.quarantine_rule', 'with_rule.delivery_rank') }}
-        end as row_status
+        end as row_status,
+        {{ built_at() }} as _built_at
     from with_rule
 )
 
