@@ -7,9 +7,16 @@ never reach an event), Azure containers, and the inputs added to cosmos' dbt eve
 
 from __future__ import annotations
 
+import json
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from openlineage.client.event_v2 import InputDataset, OutputDataset
@@ -178,8 +185,6 @@ def test_seed_and_snapshot_parents_are_the_inputs_the_dbt_integration_leaves_out
 
 
 def test_the_cosmos_callback_adds_them_to_the_events_once(tmp_path: Path) -> None:
-    import json
-
     (tmp_path / "target").mkdir()
     (tmp_path / "target" / "manifest.json").write_text(json.dumps(MANIFEST))
     namespace = "duckdb:///w/retail.duckdb"
@@ -217,3 +222,75 @@ def test_dbt_tasks_keep_dbt_artifacts_and_complete_the_inputs_only_for_lineage(
 def test_the_test_harness_runs_airflow_with_openlineage_on() -> None:
     # the end-to-end test reads the events this makes the provider write
     assert openlineage_enabled()
+
+
+class LineageReceiver:
+    """A local OpenLineage HTTP endpoint (Marquez's API path) that records what it gets."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                receiver.requests.append((self.path, self.headers.get("Authorization", ""), body))
+                self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> LineageReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[LineageReceiver]:
+    with LineageReceiver() as server:
+        yield server
+
+
+def test_the_documented_http_transport_posts_events_with_the_connections_key(
+    receiver: LineageReceiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The HTTP configuration of dags/README.md, through the provider's own resolution."""
+    from airflow.providers.openlineage.token_provider import resolve_airflow_connection_auth
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+
+    key = secrets.token_urlsafe(16)
+    monkeypatch.setenv("AIRFLOW_CONN_OPENLINEAGE_DEFAULT",
+                       json.dumps({"conn_type": "generic", "password": key}))
+    monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(tmp_path / "retail.duckdb"))
+    config = {"transport": {
+        "type": "http", "url": receiver.url, "endpoint": "api/v1/lineage",
+        "auth": {"type": "airflow_connection_api_key", "conn_id": "openlineage_default"},
+    }}
+    resolve_airflow_connection_auth(config)
+    lineage = ingest_lineage("sales", {"destination": "duckdb", "dataset": "bronze_sales",
+                                       "rows": {"sales_lines": 5}})
+    event = RunEvent(eventType=RunState.COMPLETE, eventTime=datetime.now(UTC).isoformat(),
+                     run=Run(runId=str(uuid.uuid4())),
+                     job=Job(namespace="default", name="retail_medallion.ingest.sales"),
+                     producer="https://example.com/retail-medallion",
+                     inputs=lineage.inputs, outputs=lineage.outputs)
+
+    OpenLineageClient(config=config).emit(event)
+
+    [(path, authorization, body)] = receiver.requests
+    assert path == "/api/v1/lineage"
+    assert authorization == f"Bearer {key}"
+    assert [o["name"] for o in body["outputs"]] == ["retail.bronze_sales.sales_lines"]
+    assert body["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == 5
