@@ -140,10 +140,15 @@ AIRFLOW_HOST ?= 127.0.0.1
 AIRFLOW_PORT ?= 8080
 AIRFLOW_PARALLELISM ?= 4
 AIRFLOW_HOME ?= $(CURDIR)/.airflow
+# OpenLineage events of every run (dags/README.md, "Lineage"): appended to a local file unless
+# AIRFLOW__OPENLINEAGE__TRANSPORT is set (an HTTP endpoint: Marquez, Purview's ingestion).
+OPENLINEAGE_FILE ?= $(CURDIR)/logs/openlineage/events.jsonl
+AIRFLOW__OPENLINEAGE__TRANSPORT ?= {"type": "file", "log_file_path": "$(OPENLINEAGE_FILE)", "append": true}
 AIRFLOW_ENV = PATH=$(abspath $(BIN)):$$PATH AIRFLOW_HOME=$(AIRFLOW_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
 	AIRFLOW__API__HOST=$(AIRFLOW_HOST) AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 	AIRFLOW__CORE__PARALLELISM=$(AIRFLOW_PARALLELISM) \
+	AIRFLOW__OPENLINEAGE__TRANSPORT='$(AIRFLOW__OPENLINEAGE__TRANSPORT)' \
 	AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=127.0.0.1 \
 	PYTHONPATH=$(CURDIR) RETAIL_DBT_MANIFEST_PATH=$(CURDIR)/target/manifest.json \
 	RETAIL_DBT_PROJECT_DIR=$(CURDIR) \
@@ -156,6 +161,7 @@ airflow: parse
 	@test -f data/demo/state.json || $(BIN)/python -m ingestion generate --scale $(SCALE) --seed $(SEED)
 	@mkdir -p $(AIRFLOW_HOME) && test -s $(AIRFLOW_HOME)/jwt_secret || (umask 077 && \
 		$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $(AIRFLOW_HOME)/jwt_secret)
+	@mkdir -p $(dir $(OPENLINEAGE_FILE))
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set retail_duckdb 1 "one writer on the DuckDB warehouse"
 	@echo "Airflow UI on http://$(AIRFLOW_HOST):$(AIRFLOW_PORT) (user admin; password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated); DAG: retail_medallion"

@@ -12,8 +12,8 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, TaskGroup, chain
 
 from orchestration.alerts import notify_failure
-from orchestration.dbt_graph import built_relations, dbt_task_group, gold_tables
-from orchestration.ingest import ingest_source_to_bronze
+from orchestration.dbt_graph import built_relations, dbt_task_group, exposure_tables, gold_tables
+from orchestration.ingest import BronzeIngestOperator
 from orchestration.powerbi import PowerBIRefreshOperator
 from orchestration.settings import INGEST_SOURCES, load_settings
 from orchestration.tasks import bronze_gate, gold_gate, record_audit
@@ -42,11 +42,8 @@ with DAG(
 ) as dag:
     with TaskGroup("ingest", tooltip="dlt: one task per source system") as ingest:
         ingest_tasks = [
-            PythonOperator(
-                task_id=source,
-                python_callable=ingest_source_to_bronze,
-                op_kwargs={"source": source, "destination": settings.destination},
-                pool=pool,
+            BronzeIngestOperator(
+                task_id=source, source=source, destination=settings.destination, pool=pool
             )
             for source in INGEST_SOURCES
         ]
@@ -81,6 +78,8 @@ with DAG(
         timeout_s=settings.powerbi_timeout_s,
         poll_interval_s=settings.powerbi_poll_s,
         retries=0,  # a retry would start a second refresh; see the operator's README
+        # what the dataset imports (the dbt exposure), for its OpenLineage inputs
+        lineage_inputs=exposure_tables(settings.manifest_path),
     )
 
     # A teardown runs once all its upstream tasks are done (trigger rule all_done, as it

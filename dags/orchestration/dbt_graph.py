@@ -32,6 +32,8 @@ from cosmos import (
     TestBehavior,
 )
 
+from orchestration.lineage.config import openlineage_enabled
+from orchestration.lineage.dbt_inputs import add_seed_and_snapshot_inputs
 from orchestration.settings import DBT_PROFILE_NAME, DBT_PROJECT_NAME, Settings
 
 BUILT_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot"})
@@ -67,12 +69,15 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
             "--profiles-dir .` in the project (the Makefile does before `make airflow`), "
             "or point RETAIL_DBT_MANIFEST_PATH at one"
         )
-    operator_args: dict[str, Any] = {
-        "install_deps": False,
-        # run_results.json / manifest.json of every single-node invocation are not used
-        # (cosmos reads the runner's result); not writing them saves time on every task.
-        "dbt_cmd_global_flags": ["--no-write-json"],
-    }
+    operator_args: dict[str, Any] = {"install_deps": False}
+    if openlineage_enabled():
+        # cosmos reports each node's lineage from run_results.json and manifest.json; the
+        # callback adds the seeds and snapshots the OpenLineage dbt integration leaves out.
+        operator_args["callback"] = add_seed_and_snapshot_inputs
+    else:
+        # otherwise nothing reads them (cosmos reads the runner's result): not writing them
+        # saves time on every task.
+        operator_args["dbt_cmd_global_flags"] = ["--no-write-json"]
     if settings.warehouse_pool:
         operator_args["pool"] = settings.warehouse_pool
     return DbtTaskGroup(
@@ -128,6 +133,22 @@ def built_relations(task_group: DbtTaskGroup, manifest_path: Path) -> dict[str, 
             materialized=str(node["config"].get("materialized") or node["resource_type"]),
         )
     return relations
+
+
+def exposure_tables(manifest_path: Path) -> list[tuple[str, str]]:
+    """``(schema, name)`` of every relation a dbt exposure (the Power BI report) depends on."""
+    manifest = json.loads(manifest_path.read_text())
+    nodes = manifest["nodes"]
+    depended = {
+        unique_id
+        for exposure in manifest.get("exposures", {}).values()
+        for unique_id in exposure.get("depends_on", {}).get("nodes", [])
+    }
+    return sorted(
+        (str(nodes[uid]["schema"]), str(nodes[uid].get("alias") or nodes[uid]["name"]))
+        for uid in depended
+        if uid in nodes
+    )
 
 
 def gold_tables(relations: dict[str, DbtRelation], schema: str = "gold") -> list[str]:

@@ -4,6 +4,8 @@ A thin wrapper over ``ingestion.ingest.ingest_source`` (the same code path as
 ``python -m ingestion ingest``). After the load it registers every table of every new
 load in ``audit.bronze_loads`` as ``pending``: the bronze gate validates what is pending.
 It returns a JSON summary that Airflow keeps as XCom (the audit reads rows and seconds).
+``BronzeIngestOperator`` runs it and reports its lineage (source system -> bronze tables) to
+the OpenLineage provider.
 """
 
 from __future__ import annotations
@@ -11,12 +13,45 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.standard.operators.python import PythonOperator
 
 from orchestration.audit import BronzeLoad, register_bronze_loads
 from orchestration.warehouse import Warehouse
 
+if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
 log = logging.getLogger(__name__)
+
+
+class BronzeIngestOperator(PythonOperator):
+    """One ingestion task: ``ingest_source_to_bronze(source, destination)``.
+
+    After ``execute`` it keeps the summary, from which the OpenLineage provider gets the
+    task's lineage: the source system as input, the bronze tables of the run's loads as
+    outputs (with the rows loaded into each).
+    """
+
+    def __init__(self, *, source: str, destination: str, **kwargs: Any) -> None:
+        super().__init__(
+            python_callable=ingest_source_to_bronze,
+            op_kwargs={"source": source, "destination": destination},
+            **kwargs,
+        )
+        self.source = source
+        self.summary: dict[str, Any] | None = None
+
+    def execute(self, context: Any) -> Any:
+        self.summary = super().execute(context)
+        return self.summary
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """Called by the OpenLineage listener once the task has finished."""
+        from orchestration.lineage.tasks import ingest_lineage
+
+        return ingest_lineage(self.source, self.summary)
 
 
 def ingest_source_to_bronze(source: str, destination: str, **context: Any) -> dict[str, Any]:

@@ -7,6 +7,11 @@ Airflow reads its configuration once per process, so this must happen before the
 ``import airflow``: ``tests/dags/conftest.py`` imports this module, and so does every
 DAG test module outside ``tests/dags`` at its very top.
 
+OpenLineage is on, as in a deployment, with the file transport: every event of every
+``dag.test()`` in the process is appended to ``OPENLINEAGE_EVENTS`` (one JSON event a line,
+see ``openlineage_events.py``). Like Airflow's, the provider's configuration is read once
+per process, so it is set here, for every DAG test, not by one test.
+
 The session fixtures migrate the SQLite metadata database once and produce the dbt
 manifest the DAG renders from (``dbt parse`` into a temporary target path).
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import json
 import os
 import shutil
 import subprocess
@@ -53,6 +59,9 @@ def configure_airflow_environment() -> Path:
             "airflow was imported before the test harness configured AIRFLOW_HOME; "
             "import airflow_harness first"
         )
+    events = home / "openlineage" / "events.jsonl"
+    events.parent.mkdir(parents=True, exist_ok=True)
+    transport = {"type": "file", "log_file_path": str(events), "append": True}
     os.environ.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -60,6 +69,8 @@ def configure_airflow_environment() -> Path:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
+            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+            "AIRFLOW__OPENLINEAGE__DISABLED": "False",
             **TELEMETRY_OFF,
         }
     )
@@ -67,6 +78,8 @@ def configure_airflow_environment() -> Path:
 
 
 AIRFLOW_HOME = configure_airflow_environment()
+OPENLINEAGE_EVENTS = AIRFLOW_HOME / "openlineage" / "events.jsonl"
+"""Where the OpenLineage provider appends the events of this process's DAG runs."""
 
 
 def _dbt_executable() -> str:

@@ -2,7 +2,9 @@
 
 Two demo days run through the whole DAG (dlt -> bronze gate -> dbt via cosmos -> gold
 gate -> Power BI refresh -> audit); then a corrupt sales delivery stops the same DAG at
-the bronze gate, before dbt and before Power BI. The Power BI REST API is the local
+the bronze gate, before dbt and before Power BI. The first run's OpenLineage events (file
+transport, see ``airflow_harness``) must form the lineage source systems -> bronze -> silver
+-> gold -> Power BI dataset. The Power BI REST API is the local
 stand-in from ``tests/dags/powerbi_server.py``, configured the way a deployment configures
 it: ``AIRFLOW_CONN_POWERBI_DEFAULT``.
 """
@@ -17,17 +19,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dags"))
 
 import csv  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pytest  # noqa: E402
-from airflow_harness import airflow_db, dbt_manifest, run_dag, task_states  # noqa: E402, F401
+from airflow_harness import (  # noqa: E402, F401
+    DAG_ID,
+    OPENLINEAGE_EVENTS,
+    airflow_db,
+    dbt_manifest,
+    run_dag,
+    task_states,
+)
+from openlineage_events import EventLog, LineageGraph, datasets, task_completes  # noqa: E402
 from powerbi_server import FakePowerBIServer  # noqa: E402
 
 from ingestion.demo import crm_data, generator  # noqa: E402
@@ -140,11 +152,13 @@ def gold_tables_present(paths: Paths) -> set[str]:
 def test_two_demo_days_build_gold_and_refresh_power_bi_once_per_run(
     pipeline: Paths, powerbi: FakePowerBIServer, webhook: WebhookReceiver
 ) -> None:
+    lineage = EventLog(OPENLINEAGE_EVENTS)
     started = time.perf_counter()
     first = run_dag(DAY_0)
     first_seconds = time.perf_counter() - started
 
     assert str(first.state) == "success", _not_succeeded(first)
+    check_lineage(task_completes(lineage.events(), DAG_ID), pipeline, powerbi)
     assert set(GOLD_TABLES) <= gold_tables_present(pipeline)
     for table in GOLD_TABLES:
         assert count(pipeline, f"gold.{table}") > 0, table
@@ -259,6 +273,67 @@ def test_corrupt_sales_delivery_stops_the_dag_at_the_bronze_gate(
     assert str(again.state) == "failed"
     assert task_states(again)["bronze_gate"] == "failed"
     assert powerbi.requests == []
+
+
+def check_lineage(
+    runs: dict[str, dict[str, Any]], paths: Paths, powerbi: FakePowerBIServer
+) -> None:
+    """The task runs' COMPLETE events: each task's inputs and outputs, and together the
+    lineage from every source system through bronze, silver and gold to the Power BI dataset."""
+    warehouse = f"duckdb://{os.environ['RETAIL_DUCKDB_PATH']}"
+
+    def table(schema: str, name: str) -> tuple[str, str]:
+        return warehouse, f"retail.{schema}.{name}"
+
+    def layer(dataset: tuple[str, str]) -> str:
+        namespace, name = dataset
+        if namespace != warehouse:
+            return namespace.split(":", 1)[0]
+        return name.split(".")[1].split("_")[0]  # bronze_sales -> bronze
+
+    sources = {
+        "crm": ("file", str(paths.crm_dir.resolve())),
+        "erp": ("file", str(paths.erp_sqlite_path.resolve())),
+        "sales": ("file", str(paths.landing_dir.resolve())),
+    }
+    for source, system in sources.items():
+        ingest = runs[f"ingest.{source}"]
+        assert datasets(ingest, "inputs") == {system}, source
+        written = datasets(ingest, "outputs")
+        assert written and {name.split(".")[1] for _, name in written} == {f"bronze_{source}"}
+    loaded = {o["name"]: o["outputFacets"]["outputStatistics"]["rowCount"]
+              for o in runs["ingest.sales"]["outputs"]}
+    assert loaded["retail.bronze_sales.sales_lines"] == count(paths, "bronze_sales.sales_lines")
+
+    fct_sales = runs["dbt.fct_sales_model_build"]
+    assert datasets(fct_sales, "outputs") == {table("gold", "fct_sales")}
+    assert {layer(d) for d in datasets(fct_sales, "inputs")} >= {"silver"}
+    staging = runs["dbt.base_sales__sales_lines_model_build"]
+    assert table("bronze_sales", "sales_lines") in datasets(staging, "inputs")
+    # a snapshot as input: added to what the OpenLineage dbt integration reports
+    assert table("snapshots", "snp_crm__customers") in datasets(
+        runs["dbt.dim_customer_model_build"], "inputs")
+
+    dataset = (f"powerbi://{urlsplit(powerbi.api_base_url).netloc}/groups/{powerbi.group_id}",
+               powerbi.dataset_id)
+    refresh = runs["powerbi_refresh"]
+    assert datasets(refresh, "outputs") == {dataset}
+    assert datasets(refresh, "inputs") == {table("gold", name) for name in GOLD_TABLES}
+    assert refresh["run"]["facets"]["externalQuery"]["externalQueryId"] in (
+        powerbi.accepted_request_ids
+    )
+
+    graph = LineageGraph(runs.values())
+    upstream = graph.ancestors(dataset)
+    silver = {d for d in upstream if layer(d) == "silver"}
+    for source, system in sources.items():
+        chain = [layer(d) for d in graph.path(system, dataset)]
+        assert chain[:2] == ["file", "bronze"] and chain[-2:] == ["gold", "powerbi"], source
+        assert any(system in graph.ancestors(d) for d in silver), source
+    chain = [layer(d) for d in graph.path(sources["sales"], table("gold", "fct_sales"))]
+    assert chain[0] == "file" and chain[-1] == "gold", chain
+    assert chain.index("bronze") < chain.index("silver") < chain.index("gold"), chain
+    assert {table("gold", name) for name in GOLD_TABLES} <= upstream
 
 
 def plant_opt_in_type_conflict(paths: Paths) -> int:
