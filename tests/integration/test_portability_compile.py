@@ -32,6 +32,9 @@ STEP_TIMEOUT_SECONDS = 600
 INTROSPECTING_MODELS = {
     "base_crm__customers": "column_if_exists reads the bronze columns (schema drift)",
     "base_crm__customer_deletions": "source_or_empty checks whether the deletion log exists",
+    "agg_sales_daily": "is_incremental() looks up the existing table (table on Databricks, "
+                       "but is_incremental() still asks the workspace)",
+    "agg_sales_monthly": "is_incremental() looks up the existing table (as agg_sales_daily)",
     "base_sales__sales_lines": "is_incremental() looks up the existing table",
     "dq_row_reconciliation": "source_or_empty checks whether the deletion log exists",
     "fct_sales": "is_incremental() looks up the existing table",
