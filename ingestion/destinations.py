@@ -1,6 +1,10 @@
 """dlt destinations, configured from the same environment variables as profiles.yml.
 
-duckdb and postgres are the demo's local warehouses. databricks and synapse are the cloud
+duckdb and postgres are the demo's local warehouses. DuckDB keeps what a load writes in
+memory up to its memory limit (80 % of the machine by default) before it writes it out, so
+a load's memory would grow with the delivery: dlt's DuckDB connection gets
+RETAIL_DUCKDB_LOAD_MEMORY_LIMIT (default 512MB; DuckDB's units, e.g. 2GB) and spills the
+rest to disk, which costs a few per cent of the load's time. databricks and synapse are the cloud
 targets; both load best through a staging bucket, which dlt passes to the pipeline as a
 separate `staging` destination (see `make_staging`).
 
@@ -50,6 +54,7 @@ import re
 from typing import Any
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from ingestion.settings import (
@@ -70,10 +75,22 @@ DEFAULT_DATABASE = "retail"
 (the dbt profile's default too)."""
 
 
+DEFAULT_DUCKDB_LOAD_MEMORY_LIMIT = "512MB"
+
+
+def duckdb_credentials(paths: Paths) -> DuckDbCredentials:
+    """The warehouse file, opened with the load's memory limit."""
+    credentials = DuckDbCredentials()
+    credentials.parse_native_representation(str(paths.duckdb_path))
+    limit = text_setting("RETAIL_DUCKDB_LOAD_MEMORY_LIMIT", DEFAULT_DUCKDB_LOAD_MEMORY_LIMIT)
+    credentials.global_config = {"memory_limit": limit}
+    return credentials
+
+
 def make_destination(name: str, paths: Paths) -> Any:
     if name == "duckdb":
         paths.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=str(paths.duckdb_path))
+        return dlt.destinations.duckdb(credentials=duckdb_credentials(paths))
     if name == "postgres":
         settings = postgres_settings()
         credentials = PostgresCredentials()

@@ -13,11 +13,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import dlt
 import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from ingestion.destinations import synapse_destination
+from ingestion.destinations import make_destination, synapse_destination
 from ingestion.runtime import RUNTIME_DEFAULTS
 from ingestion.settings import (
     DEFAULT_DUCKDB_PATH,
@@ -110,6 +111,31 @@ def test_a_password_with_url_characters_survives_the_sqlalchemy_url(
     assert url.password == dlt_url.password == password
     assert url.username == "etl@retail"
     assert (url.host, url.port, url.database) == ("dwh.internal", 5432, "retail")
+
+
+# -- DuckDB ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("configured", "duckdb_reports"), [
+    (None, "488.2 MiB"),  # the default, 512MB
+    ("2GB", "1.8 GiB"),
+])
+def test_dlt_loads_into_duckdb_under_a_memory_limit_the_environment_can_change(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, configured: str | None, duckdb_reports: str,
+) -> None:
+    monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    if configured:
+        monkeypatch.setenv("RETAIL_DUCKDB_LOAD_MEMORY_LIMIT", configured)
+    pipeline = dlt.pipeline("memory_limit", destination=make_destination("duckdb", load_paths()),
+                            dataset_name="bronze_probe", pipelines_dir=str(tmp_path / "dlt"))
+    pipeline.run([{"id": 1}], table_name="probe")
+
+    with pipeline.sql_client() as client:
+        setting = client.execute_sql("select current_setting('memory_limit')")
+        loaded = client.execute_sql("select count(*) from probe")
+
+    assert setting == [(duckdb_reports,)]
+    assert loaded == [(1,)]
 
 
 # -- Synapse ---------------------------------------------------------------------------------

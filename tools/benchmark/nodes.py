@@ -21,7 +21,7 @@ def node_timings(target_dir: Path) -> dict[str, Any]:
         group = by_type.setdefault(kind, {"nodes": 0, "seconds": 0.0})
         group["nodes"] += 1
         group["seconds"] = round(group["seconds"] + seconds, 2)
-        timed.append((round(seconds, 2), kind, unique_id.split(".")[-1]))
+        timed.append((round(seconds, 2), kind, unique_id.split(".")[2]))
     timed.sort(reverse=True)
     return {
         "nodes": len(results),
