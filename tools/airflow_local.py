@@ -15,7 +15,8 @@ dataset by deferring, and so do cosmos' sensors under ``ExecutionMode.WATCHER``.
 Sizing for a laptop, unless the variable is already set: ``[core] parallelism`` (the
 LocalExecutor's worker processes) ``min(CPUs, 4)``, one DAG-parsing process (the folder holds
 one DAG file), one API server worker; the API server listens on ``AIRFLOW__API__HOST``
-(default 127.0.0.1), passed explicitly.
+(default 127.0.0.1), passed explicitly, and the tasks reach its execution API on that host and
+``AIRFLOW__API__PORT``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def laptop_environment(base: Mapping[str, str], cpus: int | None = None) -> dict
     env.setdefault("AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES", "1")
     env.setdefault("AIRFLOW__API__WORKERS", "1")
     env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
+    env.setdefault("AIRFLOW__API__PORT", "8080")
+    # The task processes report to the API server's execution API: on its actual port, not
+    # Airflow's default of localhost:8080.
+    host = env["AIRFLOW__API__HOST"]
+    reachable = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+                   f"http://{reachable}:{env['AIRFLOW__API__PORT']}/execution/")
     return env
 
 

@@ -112,4 +112,7 @@ def test_the_api_server_is_bound_to_the_configured_host_and_port() -> None:
     assert set(components) == {"scheduler", "dag-processor", "api-server", "triggerer"}
     api = components["api-server"]
     assert api[1:] == ("api-server", "--host", "127.0.0.1", "--port", "18080", "--workers", "1")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
+    exposed = laptop_environment({"AIRFLOW__API__HOST": "0.0.0.0", "AIRFLOW__API__PORT": "9090"})
+    assert exposed["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:9090/execution/"
     assert "triggerer" not in {c.name for c in airflow_components(env, with_triggerer=False)}
