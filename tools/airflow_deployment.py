@@ -43,29 +43,38 @@ def process_tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of the process and its descendants, in MiB."""
-    total = 0
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """Resident (RSS) and proportional (PSS) memory of the process and its descendants, MiB.
+
+    The LocalExecutor's workers and the task processes are forks sharing pages with their
+    parent: the RSS sum counts a shared page once per process, the PSS sum once in all.
+    """
+    rss = pss = 0
     for process in process_tree(pid):
         try:
-            total += process.memory_info().rss
-        except psutil.NoSuchProcess:
+            full = process.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total / 2**20
+        rss += full.rss
+        pss += getattr(full, "pss", full.rss)
+    return rss / 2**20, pss / 2**20
 
 
 @dataclass
 class PeakMemory:
-    """Samples a process tree's resident memory in a thread; keeps the peak."""
+    """Samples a process tree's memory in a thread; keeps the peaks of RSS and PSS."""
 
     pid: int
     interval_s: float = 0.5
-    peak_mb: float = 0.0
+    peak_rss_mb: float = 0.0
+    peak_pss_mb: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.pid))
+            rss, pss = tree_memory_mb(self.pid)
+            self.peak_rss_mb = max(self.peak_rss_mb, rss)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss)
 
     def __enter__(self) -> PeakMemory:
         threading.Thread(target=self._sample, daemon=True).start()
