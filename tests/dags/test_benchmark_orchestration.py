@@ -33,3 +33,12 @@ def test_a_failed_run_misses_the_target_however_fast() -> None:
                                                                 pss_mb=1500))
     assert "run failed): **missed**" in dag_test
     assert "Airflow <= 1024 MB (PSS; RSS sum 2400 MB): **missed**" in scheduler
+
+
+def test_the_watchers_deadlock_under_dag_test_is_reported_as_missed() -> None:
+    measured = _measured(50.0, 50.0) | {"execution_mode": "watcher",
+                                         "dag_test": {"deadlocks": True}}
+    _, dag_test, scheduler = _orchestration_rows(1.0, measured)
+    assert "dag.test() (watcher)" in dag_test and "never ends" in dag_test
+    assert "**missed**" in dag_test
+    assert "now 1.2x, run success): met" in scheduler

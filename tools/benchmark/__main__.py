@@ -185,6 +185,10 @@ def _orchestration_rows(scale: float, o: dict[str, Any]) -> list[str]:
     for key, name in (("dag_test", f"the same day through dag.test() ({mode})"),
                       ("scheduler", f"the same day through the scheduler ({mode})")):
         m = o[key]
+        if m.get("deadlocks"):
+            rows.append(f"| {scale} | {name} | | | | | never ends (dags/README.md, "
+                        f"\"Execution mode\"): {_met(False)} |")
+            continue
         ratio = m["seconds"] / cli["seconds"]
         ok = ratio <= ORCHESTRATION_TARGET_RATIO and m["audit_status"] == "success"
         # Airflow's memory: PSS of the whole tree, shared pages of the forked workers once
