@@ -20,7 +20,7 @@ $(foreach default,$(shell $(PYTHON) ingestion/runtime.py),$(eval export $(subst 
 help:
 	@echo "make demo   - set up, generate demo data, ingest, dbt build + test, docs, summary (DuckDB)"
 	@echo "make test   - set up everything and run the whole test suite"
-	@echo "make airflow - start Airflow locally (standalone) with the retail_medallion DAG"
+	@echo "make airflow - start Airflow locally (scheduler, DAG processor, API server) with the DAG"
 	@echo "make docs   - serve the dbt docs site (lineage graph) on http://127.0.0.1:$(DOCS_PORT)"
 	@echo "make lint   - ruff, mypy, sqlfluff and the dbt conventions (make -k lint runs all)"
 	@echo "make bench  - benchmark report at BENCH_SCALES (default 1,20) in artifacts/benchmark/"
@@ -76,10 +76,14 @@ test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed 
 		-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
-# and incremental build, DAG parse, peak memory, each beside a floor measured in the same run.
+# and incremental build, DAG parse, peak memory, each beside a floor measured in the same run;
+# at BENCH_ORCHESTRATION_SCALES (default 1) one day through the CLI, dag.test() and the real
+# scheduler (make airflow + REST API), about 10 minutes more on a 2-core laptop.
 BENCH_SCALES ?= 1,20
+BENCH_ORCHESTRATION_SCALES ?= 1
 bench: $(VENV)/.all
-	$(BIN)/python -m tools.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark
+	$(BIN)/python -m tools.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark \
+		--orchestration-scales "$(BENCH_ORCHESTRATION_SCALES)"
 
 DOCS_PORT ?= 8081
 docs: $(VENV)/.core
@@ -132,14 +136,18 @@ system-packages:
 
 # Airflow locally: the DAG reads the manifest `dbt parse` writes ahead of time. Paths are
 # absolute because cosmos runs dbt from a temporary copy of the project.
-# standalone starts its components as `airflow …` subprocesses: the venv must be on PATH.
+# tools/airflow_local.py starts the components (scheduler, DAG processor, API server, triggerer)
+# as `airflow …` subprocesses and stops them all on Ctrl-C: the venv must be on PATH.
 # The UI listens on 127.0.0.1 only and asks for a login (user `admin`, password generated into
 # .airflow/simple_auth_manager_passwords.json.generated); AIRFLOW_HOST=0.0.0.0 exposes it on
-# purpose. Parallelism is sized for a laptop.
+# purpose. Parallelism is sized for the machine (min(CPUs, 4)) unless AIRFLOW_PARALLELISM is set.
+# AIRFLOW_WAREHOUSE (the DuckDB file and dlt's state) and AIRFLOW_DEMO_DIR point it elsewhere.
 AIRFLOW_HOST ?= 127.0.0.1
 AIRFLOW_PORT ?= 8080
-AIRFLOW_PARALLELISM ?= 4
+AIRFLOW_PARALLELISM ?=
 AIRFLOW_HOME ?= $(CURDIR)/.airflow
+AIRFLOW_WAREHOUSE ?= $(CURDIR)/warehouse
+AIRFLOW_DEMO_DIR ?= $(CURDIR)/data/demo
 # OpenLineage events of every run (dags/README.md, "Lineage"): appended to a local file unless
 # AIRFLOW__OPENLINEAGE__TRANSPORT is set (an HTTP endpoint: Marquez, Purview's ingestion).
 OPENLINEAGE_FILE ?= $(CURDIR)/logs/openlineage/events.jsonl
@@ -147,25 +155,26 @@ AIRFLOW__OPENLINEAGE__TRANSPORT ?= {"type": "file", "log_file_path": "$(OPENLINE
 AIRFLOW_ENV = PATH=$(abspath $(BIN)):$$PATH AIRFLOW_HOME=$(AIRFLOW_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
 	AIRFLOW__API__HOST=$(AIRFLOW_HOST) AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
-	AIRFLOW__CORE__PARALLELISM=$(AIRFLOW_PARALLELISM) \
+	$(if $(AIRFLOW_PARALLELISM),AIRFLOW__CORE__PARALLELISM=$(AIRFLOW_PARALLELISM)) \
 	AIRFLOW__OPENLINEAGE__TRANSPORT='$(AIRFLOW__OPENLINEAGE__TRANSPORT)' \
 	AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=127.0.0.1 \
 	PYTHONPATH=$(CURDIR) RETAIL_DBT_MANIFEST_PATH=$(CURDIR)/target/manifest.json \
 	RETAIL_DBT_PROJECT_DIR=$(CURDIR) \
-	RETAIL_DUCKDB_PATH=$(CURDIR)/warehouse/retail.duckdb RETAIL_DEMO_DIR=$(CURDIR)/data/demo \
+	RETAIL_DUCKDB_PATH=$(AIRFLOW_WAREHOUSE)/retail.duckdb RETAIL_DEMO_DIR=$(AIRFLOW_DEMO_DIR) \
 	RETAIL_SOURCES=$${RETAIL_SOURCES:-demo} \
-	RETAIL_DLT_PIPELINES_DIR=$(CURDIR)/warehouse/.dlt \
+	RETAIL_DLT_PIPELINES_DIR=$(AIRFLOW_WAREHOUSE)/.dlt \
 	AIRFLOW__API_AUTH__JWT_SECRET_CMD="cat $(AIRFLOW_HOME)/jwt_secret"
 
 airflow: parse
-	@test -f data/demo/state.json || $(BIN)/python -m ingestion generate --scale $(SCALE) --seed $(SEED)
+	@test -f $(AIRFLOW_DEMO_DIR)/state.json || RETAIL_DEMO_DIR=$(AIRFLOW_DEMO_DIR) \
+		$(BIN)/python -m ingestion generate --scale $(SCALE) --seed $(SEED)
 	@mkdir -p $(AIRFLOW_HOME) && test -s $(AIRFLOW_HOME)/jwt_secret || (umask 077 && \
 		$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $(AIRFLOW_HOME)/jwt_secret)
 	@mkdir -p $(dir $(OPENLINEAGE_FILE))
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set retail_duckdb 1 "one writer on the DuckDB warehouse"
-	@echo "Airflow UI on http://$(AIRFLOW_HOST):$(AIRFLOW_PORT) (user admin; password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated); DAG: retail_medallion"
-	$(AIRFLOW_ENV) $(BIN)/airflow standalone
+	@echo "Airflow UI on http://$(AIRFLOW_HOST):$(AIRFLOW_PORT) (user admin; password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated); DAG: retail_medallion; Ctrl-C stops it"
+	$(AIRFLOW_ENV) $(BIN)/python -m tools.airflow_local
 
 clean:
 	rm -rf $(VENV) $(PORTABILITY_VENV) node_modules target logs warehouse data artifacts .pytest_cache

@@ -55,6 +55,7 @@ LONGEST_FIRST = (
     "tests/integration/test_dag_end_to_end.py",
     "tests/integration/test_portability_spark.py",
     "demo-timeline",
+    "tests/dags/test_make_airflow.py",
 )
 """The longest groups (``--durations``, which `make test` prints), started first."""
 

@@ -11,6 +11,10 @@ in their own task once both exist.
 One task per node rather than a run task and a test task (``AFTER_EACH``): 52 dbt tasks
 instead of 89 when it was measured, and each task costs a process, a dbt start-up and a
 scheduling gap whatever it does (dags/README.md has the measured figures).
+
+``RETAIL_DBT_EXECUTION_MODE=watcher`` renders cosmos' ``ExecutionMode.WATCHER`` instead: one
+producer task runs the whole ``dbt build`` and a sensor per node reports the node's result.
+``local`` stays the default; dags/README.md ("Execution mode") has the measured reason.
 """
 
 from __future__ import annotations
@@ -57,6 +61,12 @@ class DbtRelation:
         return self.materialized in TABLE_MATERIALIZATIONS
 
 
+EXECUTION_MODES = {"local": ExecutionMode.LOCAL, "watcher": ExecutionMode.WATCHER}
+TEST_BEHAVIORS = {"local": TestBehavior.BUILD, "watcher": TestBehavior.AFTER_EACH}
+"""The watcher's producer runs one ``dbt build`` already; its sensors take no ``BUILD``, so each
+model's tests get a sensor of their own."""
+
+
 class ManifestMissingError(FileNotFoundError):
     """The manifest the DAG renders from has not been produced."""
 
@@ -78,8 +88,12 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
         # otherwise nothing reads them (cosmos reads the runner's result): not writing them
         # saves time on every task.
         operator_args["dbt_cmd_global_flags"] = ["--no-write-json"]
+    watcher = settings.dbt_execution_mode == "watcher"
+    producer_args: dict[str, Any] = {}
     if settings.warehouse_pool:
-        operator_args["pool"] = settings.warehouse_pool
+        # Under the watcher only the producer writes the warehouse; its sensors only read
+        # the producer's results, and in the one-slot pool they would queue behind it.
+        (producer_args if watcher else operator_args)["pool"] = settings.warehouse_pool
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
@@ -94,15 +108,18 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
             profiles_yml_filepath=settings.profiles_yml,
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=EXECUTION_MODES[settings.dbt_execution_mode],
             invocation_mode=InvocationMode.DBT_RUNNER,
+            setup_operator_args=producer_args or None,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TEST_BEHAVIORS[settings.dbt_execution_mode],
             select=list(settings.dbt_select),
-            # The Power BI exposure is not a dbt build step: the powerbi_refresh task is.
-            exclude=[*settings.dbt_exclude, "resource_type:exposure"],
+            # The Power BI exposure is not a dbt build step: the powerbi_refresh task is. Unit
+            # tests check the SQL against fixed inputs: the test suite runs them, not every
+            # day's build (as tools.dbt_runner.PRODUCTION_BUILD), saving a query per model.
+            exclude=[*settings.dbt_exclude, "resource_type:exposure", "resource_type:unit_test"],
             emit_datasets=False,
             # A test on two models (relationships) gets its own task after both;
             # attached to the first it would fail before the second exists.
@@ -122,10 +139,11 @@ def built_relations(task_group: DbtTaskGroup, manifest_path: Path) -> dict[str, 
     """
     nodes = json.loads(manifest_path.read_text())["nodes"]
     relations = {}
-    for unique_id, task in task_group.tasks_map.items():
+    for unique_id, task_or_group in task_group.tasks_map.items():
         node = nodes.get(unique_id) or {}
         if node.get("resource_type") not in BUILT_RESOURCE_TYPES:
             continue
+        task = _building_task(task_or_group)
         relations[task.task_id] = DbtRelation(
             unique_id=unique_id,
             schema=str(node["schema"]),
@@ -133,6 +151,15 @@ def built_relations(task_group: DbtTaskGroup, manifest_path: Path) -> dict[str, 
             materialized=str(node["config"].get("materialized") or node["resource_type"]),
         )
     return relations
+
+
+def _building_task(task_or_group: Any) -> Any:
+    """The task that builds the node: itself, or in a node's group (``AFTER_EACH``, as under
+    the watcher) the one that is not its tests' task."""
+    children = getattr(task_or_group, "children", None)
+    if children is None:
+        return task_or_group
+    return next(child for child in children.values() if not child.task_id.endswith("test"))
 
 
 def exposure_tables(manifest_path: Path) -> list[tuple[str, str]]:

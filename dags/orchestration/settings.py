@@ -35,6 +35,8 @@ DBT_PROFILE_NAME = "retail_medallion"
 DBT_PROJECT_NAME = "retail_medallion"
 INGEST_SOURCES = ("crm", "erp", "sales")
 DLT_DESTINATIONS = ("duckdb", "postgres")
+DBT_EXECUTION_MODES = ("local", "watcher")
+"""cosmos' execution modes the DAG supports (dags/README.md, "Execution mode")."""
 MAX_RETRIES = 100
 """More retries than this is a typo, not a policy: a failing task would retry for days."""
 
@@ -49,6 +51,7 @@ class Settings:
     target: str
     dbt_select: tuple[str, ...]
     dbt_exclude: tuple[str, ...]
+    dbt_execution_mode: str
     destination: str
     duckdb_pool: str
     schedule: str | None
@@ -83,6 +86,15 @@ def _path(name: str, default: Path, base: Path) -> Path:
 
 def _words(name: str) -> tuple[str, ...]:
     return tuple(shlex.split(text_setting(name, "")))
+
+
+def _execution_mode(name: str) -> str:
+    mode = text_setting(name, DBT_EXECUTION_MODES[0]).lower()
+    if mode not in DBT_EXECUTION_MODES:
+        raise SettingError(f"{name}={mode!r} is not an execution mode: set it to one of "
+                           f"{', '.join(DBT_EXECUTION_MODES)}, or unset it for "
+                           f"{DBT_EXECUTION_MODES[0]}")
+    return mode
 
 
 def _schedule(value: str) -> str | None:
@@ -122,6 +134,7 @@ def load_settings() -> Settings:
         target=target,
         dbt_select=_words("RETAIL_DBT_SELECT"),
         dbt_exclude=_words("RETAIL_DBT_EXCLUDE"),
+        dbt_execution_mode=_execution_mode("RETAIL_DBT_EXECUTION_MODE"),
         destination=destination,
         duckdb_pool=text_setting("RETAIL_DUCKDB_POOL", "retail_duckdb"),
         schedule=_schedule(text_setting("RETAIL_DAG_SCHEDULE", "@daily")),

@@ -87,6 +87,12 @@ def _finish_gate(report: Any, ti: Any) -> dict[str, Any]:
     return {key: value for key, value in summary.items() if key != "results"}
 
 
+def _run_type(value: Any) -> str:
+    """``manual``, ``scheduled``, …: a worker's DagRun carries the enum, whose ``str()`` is
+    ``DagRunType.MANUAL``."""
+    return str(getattr(value, "value", value) or "")
+
+
 def record_audit(
     target: str,
     ingest_task_ids: Sequence[str],
@@ -136,7 +142,7 @@ def record_audit(
             logical_date=getattr(dag_run, "logical_date", None),
             data_interval_start=getattr(dag_run, "data_interval_start", None),
             data_interval_end=getattr(dag_run, "data_interval_end", None),
-            run_type=str(getattr(dag_run, "run_type", "") or ""),
+            run_type=_run_type(getattr(dag_run, "run_type", None)),
             target=target,
             started_at=getattr(dag_run, "start_date", None),
             ended_at=now,

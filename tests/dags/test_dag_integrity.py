@@ -32,6 +32,7 @@ def default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         "RETAIL_DAG_RETRIES",
         "RETAIL_DAG_SCHEDULE",
         "RETAIL_DUCKDB_POOL",
+        "RETAIL_DBT_EXECUTION_MODE",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -232,3 +233,34 @@ def test_the_audit_knows_what_each_dbt_task_builds_from_the_manifest(
     fct_sales = relations["dbt.fct_sales_model_build"]
     assert (fct_sales["schema"], fct_sales["materialized"]) == ("gold", "incremental")
     assert "agg_sales_daily" in dag.get_task("gold_gate").op_kwargs["tables"]
+
+
+def test_watcher_mode_runs_one_build_in_the_pool_and_a_sensor_per_node(
+    default_settings: None, monkeypatch: pytest.MonkeyPatch, manifest: dict[str, Any]
+) -> None:
+    monkeypatch.setenv("RETAIL_DBT_EXECUTION_MODE", "watcher")
+
+    dag = load_dag()
+
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    assert type(producer).__name__ == "DbtProducerWatcherOperator"
+    assert producer.pool == "retail_duckdb"
+    assert producer.upstream_task_ids == {"bronze_gate"}
+    sensors = [task for task in dbt_tasks(dag) if "producer" not in task.task_id]
+    assert sensors and all(task.pool == "default_pool" for task in sensors)
+    # one sensor per node the audit counts, and the audit finds each node's builder
+    relations = dag.get_task("audit").op_kwargs["relations"]
+    assert relations["dbt.fct_sales.run"]["name"] == "fct_sales"
+    built = {uid for uid, node in manifest["nodes"].items()
+             if node["resource_type"] in {"model", "seed", "snapshot"}}
+    assert {rel["unique_id"] for rel in relations.values()} == built
+
+
+def test_an_unknown_execution_mode_is_an_import_error_naming_the_variable(
+    default_settings: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETAIL_DBT_EXECUTION_MODE", "kubernetes")
+
+    errors = " ".join(load_dag_bag().import_errors.values())
+
+    assert "RETAIL_DBT_EXECUTION_MODE" in errors and "local, watcher" in errors

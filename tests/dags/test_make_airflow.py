@@ -1,32 +1,35 @@
-"""`make airflow` as a user starts it: local only, with a login, the DAG served.
+"""`make airflow` as a user starts it: local only, with a login, the DAG run by the scheduler.
 
-The real Airflow components (standalone: scheduler, DAG processor, triggerer, API server) run
-in their own process group on a free port with a private AIRFLOW_HOME; the test reads the
-kernel's socket table to see where the API server listens and talks to its REST API v2.
+The real Airflow components (``tools/airflow_local.py``: scheduler, DAG processor, triggerer,
+API server) run on a free port with a private AIRFLOW_HOME, warehouse and demo sources
+(``tools/airflow_deployment.py``). The tests read the kernel's socket table to see where the
+API server listens, then trigger the DAG through the REST API v2 as a client does, wait for
+the run, check every task and the audit rows the run wrote, and end with Ctrl-C (SIGINT to
+make's process group): every process must be gone within seconds. The tests run in file
+order on one worker; the last one stops the deployment.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 300
+from tests.conftest import TEST_SCALE
+from tools.airflow_deployment import Deployment, make_airflow
 
+DAG_ID = "retail_medallion"
+DAY_0 = datetime(2025, 12, 31, tzinfo=UTC)
+"""Logical date of the run over day 0 (the generator's history ends on 2025-12-31)."""
+RUN_TIMEOUT_S = 600
+STOP_TIMEOUT_S = 15
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -42,57 +45,36 @@ def _listening_addresses(port: int) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    home = tmp_path_factory.mktemp("airflow-home")
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AIRFLOW") and key != "MAKEFLAGS"}
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "airflow", f"AIRFLOW_HOME={home}",
-         f"AIRFLOW_PORT={port}", "SCALE=0.05"],
-        cwd=PROJECT_DIR, env=env, stdout=(home / "make-airflow.log").open("w"),
-        stderr=subprocess.STDOUT, start_new_session=True)
-    base_url = f"http://127.0.0.1:{port}"
+def airflow_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    with make_airflow(tmp_path_factory.mktemp("make-airflow"), TEST_SCALE) as deployment:
+        yield deployment
+
+
+@pytest.fixture(scope="module")
+def triggered_run(airflow_local: Deployment) -> tuple[dict[str, object], dict[str, str]]:
+    """Day 0 triggered through the REST API and waited for: the run and its task states."""
+    api = airflow_local.api()
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert process.poll() is None, (home / "make-airflow.log").read_text()[-4000:]
-            try:
-                if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "Airflow did not answer within 5 minutes"
-            time.sleep(2)
-        yield base_url, home
+        api.wait_for_dag(DAG_ID, timeout_s=120)
+        api.unpause(DAG_ID)
+        run_id = api.trigger(DAG_ID, DAY_0)
+        run = api.wait_for_run(DAG_ID, run_id, timeout_s=RUN_TIMEOUT_S)
+        return run, api.task_states(DAG_ID, run_id)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        finally:
-            with_leftovers = subprocess.run(["pgrep", "-g", str(process.pid)],
-                                            capture_output=True, check=False)
-            if with_leftovers.stdout:
-                os.killpg(process.pid, signal.SIGKILL)
+        api.close()
 
 
-@pytest.mark.slow
-def test_api_server_listens_on_loopback_only(airflow_standalone: tuple[str, Path]) -> None:
-    base_url, _ = airflow_standalone
-    port = int(base_url.rsplit(":", 1)[1])
+def test_api_server_listens_on_loopback_only(airflow_local: Deployment) -> None:
     loopback_v4 = "0100007F"  # 127.0.0.1, little-endian hex
-    assert _listening_addresses(port) == {loopback_v4}
+    assert _listening_addresses(airflow_local.port) == {loopback_v4}
 
 
-@pytest.mark.slow
-def test_api_refuses_visitors_without_a_login(airflow_standalone: tuple[str, Path]) -> None:
-    base_url, _ = airflow_standalone
-    assert httpx.get(f"{base_url}/api/v2/dags", timeout=10).status_code == 401
+def test_api_refuses_visitors_without_a_login(airflow_local: Deployment) -> None:
+    assert httpx.get(f"{airflow_local.base_url}/api/v2/dags", timeout=10).status_code == 401
 
 
-@pytest.mark.slow
-def test_generated_admin_login_sees_the_dag(airflow_standalone: tuple[str, Path]) -> None:
-    base_url, home = airflow_standalone
+def test_generated_admin_login_sees_the_dag(airflow_local: Deployment) -> None:
+    base_url, home = airflow_local.base_url, airflow_local.home
     passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
     assert set(passwords) == {"admin"} and len(passwords["admin"]) >= 12
     token = httpx.post(f"{base_url}/auth/token", timeout=10,
@@ -106,3 +88,47 @@ def test_generated_admin_login_sees_the_dag(airflow_standalone: tuple[str, Path]
                        json={"username": "admin", "password": "admin"})
     assert wrong.status_code == 401
     assert (home / "jwt_secret").stat().st_mode & 0o077 == 0
+
+
+def test_the_scheduler_runs_the_triggered_day_to_success(
+        triggered_run: tuple[dict[str, object], dict[str, str]]) -> None:
+    run, states = triggered_run[0], dict(triggered_run[1])
+    assert run["state"] == "success", states
+    assert run["run_type"] == "manual"
+    assert str(run["logical_date"]).startswith("2025-12-31T00:00:00")
+    # no Power BI connection is configured: the refresh is skipped, visibly, not failed
+    assert states.pop("powerbi_refresh") == "skipped"
+    assert {"ingest.crm", "ingest.erp", "ingest.sales", "bronze_gate", "gold_gate",
+            "audit"} <= set(states)
+    dbt_tasks = [task_id for task_id in states if task_id.startswith("dbt.")]
+    assert len(dbt_tasks) > 40  # one task per seed, snapshot and model
+    assert {task_id: state for task_id, state in states.items() if state != "success"} == {}
+
+
+def test_the_run_wrote_its_audit_rows(
+        airflow_local: Deployment, triggered_run: tuple[dict[str, object], dict[str, str]]) -> None:
+    run, states = triggered_run
+    with duckdb.connect(str(airflow_local.warehouse), read_only=True) as con:
+        pipeline = con.execute(
+            "select status, run_type, failed_tasks, logical_date::date::varchar "
+            "from audit.pipeline_runs where run_id = ?", [run["dag_run_id"]]).fetchall()
+        tasks = dict(con.execute(
+            "select task_id, status from audit.task_runs where run_id = ?",
+            [run["dag_run_id"]]).fetchall())
+        ingested = con.execute(
+            "select sum(row_count) from audit.task_runs where run_id = ? "
+            "and task_id like 'ingest.%'", [run["dag_run_id"]]).fetchone()
+    assert pipeline == [("success", "manual", None, "2025-12-31")]
+    # every task but the audit itself, with the state the API reports
+    assert tasks == {task_id: state for task_id, state in states.items() if task_id != "audit"}
+    assert ingested is not None and ingested[0] > 0
+
+
+def test_ctrl_c_stops_every_component_within_seconds(
+        airflow_local: Deployment, triggered_run: tuple[dict[str, object], dict[str, str]]) -> None:
+    """Last in the module: it stops the deployment the tests above share."""
+    survivors = airflow_local.interrupt(timeout_s=STOP_TIMEOUT_S)
+    assert survivors == []
+    assert airflow_local.process.returncode is not None
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{airflow_local.base_url}/api/v2/monitor/health", timeout=2)
