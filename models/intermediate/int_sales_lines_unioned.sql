@@ -8,12 +8,31 @@
     SKU the ERP does not know (yet) leaves store_id or product_id null, and fct_sales
     keys the line to the unknown member until it arrives.
 
-    A table, rebuilt on every run: fct_sales (its slice and its clean-up of lines no longer
-    valid), the reconciliation test and the key tests all read it, and as a view each of
-    them would compute the keys of every line of history again.
+    Incremental, so a day writes the day's lines only (fct_sales, the reconciliation test
+    and the key tests read a stored table). A run takes the POS lines silver classified
+    since the last run (new lines, and the held lines a new delivery can change), the web
+    lines whose line or order was loaded since, and the held lines whose product or store
+    lookup now gives another answer (a late product or store, a SKU or code given to
+    another), and replaces them by key. Before that, the pre-hook deletes the lines that
+    are no longer sales lines (macro delete_withdrawn_sales_lines). Where rows cannot be
+    replaced by key (a local Spark session without Delta) every run rebuilds the table.
 -#}
 
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    unique_key='sales_line_key',
+    incremental_strategy=incremental_strategy_by_key(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_withdrawn_sales_lines() }}",
+) }}
+
+-- depends_on: {{ ref('base_sales__sales_lines') }}
+
+{%- set is_slice = is_incremental() and replaces_rows_by_key() %}
+{%- set pos_columns = [
+    'transaction_id', 'line_number', 'store_code', 'customer_id', 'sku', 'quantity',
+    'unit_price', 'discount_amount', 'is_return', 'sold_at', 'payment_method', '_loaded_at',
+] %}
 
 with
 
@@ -37,33 +56,96 @@ stores as (
     select * from {{ ref('stg_erp__stores') }}
 ),
 
+{% if is_slice %}
+held_lines as (
+    select * from {{ this }}
+),
+
+last_run as (
+    select
+        coalesce(max(_built_at), {{ scd2_beginning_of_time() }}) as built_until,
+        coalesce(
+            max(case when channel = 'online' then _loaded_at end),
+            {{ scd2_beginning_of_time() }}
+        ) as online_loaded_until
+    from held_lines
+),
+
+reclassified_pos_lines as (
+    select pos_lines.*
+    from pos_lines
+    cross join last_run
+    where pos_lines._classified_at > last_run.built_until
+),
+
+relooked_pos_lines as (
+    select held_lines.*
+    from held_lines
+    left join products
+        on held_lines.sku = products.sku
+    left join stores
+        on held_lines.store_code = stores.store_code
+    where held_lines.channel = 'store'
+        and (
+            coalesce(held_lines.product_id, -1) <> coalesce(products.product_id, -1)
+            or coalesce(held_lines.store_id, -1) <> coalesce(stores.store_id, -1)
+        )
+        and not exists (
+            select 1
+            from reclassified_pos_lines
+            where reclassified_pos_lines.transaction_id = held_lines.transaction_id
+                and reclassified_pos_lines.line_number = held_lines.line_number
+        )
+),
+
+pos_lines_to_write as (
+    select {{ pos_columns | join(', ') }} from reclassified_pos_lines
+    union all
+    select {{ pos_columns | join(', ') }} from relooked_pos_lines
+),
+
+relooked_order_lines as (
+    select held_lines.order_line_id
+    from held_lines
+    left join products
+        on held_lines.product_id = products.product_id
+    where held_lines.channel = 'online'
+        and coalesce(held_lines.sku, '') <> coalesce(products.sku, '')
+),
+{% else %}
+pos_lines_to_write as (
+    select {{ pos_columns | join(', ') }} from pos_lines
+),
+{% endif %}
+
 store_sales as (
     select
         {{ generate_surrogate_key([
-            "'store'", 'pos_lines.transaction_id', 'pos_lines.line_number'
+            "'store'", 'pos_lines_to_write.transaction_id', 'pos_lines_to_write.line_number'
         ]) }} as sales_line_key,
         'store' as channel,
-        pos_lines.transaction_id as sales_document_id,
-        pos_lines.transaction_id,
+        pos_lines_to_write.transaction_id as sales_document_id,
+        pos_lines_to_write.transaction_id,
         cast(null as {{ dbt.type_bigint() }}) as order_id,
         cast(null as {{ dbt.type_bigint() }}) as order_line_id,
-        pos_lines.line_number,
-        pos_lines.is_return,
-        pos_lines.sold_at,
-        pos_lines.customer_id,
+        pos_lines_to_write.line_number,
+        pos_lines_to_write.is_return,
+        pos_lines_to_write.sold_at,
+        pos_lines_to_write.customer_id,
         products.product_id,
-        pos_lines.sku,
+        pos_lines_to_write.sku,
+        pos_lines_to_write.store_code,
         stores.store_id,
-        pos_lines.payment_method,
-        pos_lines.quantity,
-        pos_lines.unit_price,
-        pos_lines.discount_amount,
-        pos_lines._loaded_at
-    from pos_lines
+        pos_lines_to_write.payment_method,
+        pos_lines_to_write.quantity,
+        pos_lines_to_write.unit_price,
+        pos_lines_to_write.discount_amount,
+        pos_lines_to_write._loaded_at
+    from pos_lines_to_write
     left join products
-        on pos_lines.sku = products.sku
+        on pos_lines_to_write.sku = products.sku
     left join stores
-        on pos_lines.store_code = stores.store_code
+        on pos_lines_to_write.store_code = stores.store_code
 ),
 
 online_lines as (
@@ -89,7 +171,17 @@ online_lines as (
         on order_lines.order_id = orders.order_id
     left join products
         on order_lines.product_id = products.product_id
+    {% if is_slice %}
+    cross join last_run
+    {% endif %}
     where orders.order_status <> 'cancelled'
+    {% if is_slice %}
+        and (
+            orders._loaded_at > last_run.online_loaded_until
+            or order_lines._loaded_at > last_run.online_loaded_until
+            or order_lines.order_line_id in (select order_line_id from relooked_order_lines)
+        )
+    {% endif %}
 ),
 
 online_sales_and_returns as (
@@ -143,6 +235,7 @@ online_sales as (
         customer_id,
         product_id,
         sku,
+        cast(null as {{ dbt.type_string() }}) as store_code,
         store_id,
         cast(null as {{ dbt.type_string() }}) as payment_method,
         quantity,
@@ -156,6 +249,13 @@ unioned as (
     select * from store_sales
     union all
     select * from online_sales
+),
+
+final as (
+    select
+        unioned.*,
+        {{ built_at() }} as _built_at
+    from unioned
 )
 
-select * from unioned
+select * from final

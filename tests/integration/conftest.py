@@ -107,6 +107,7 @@ def run_step(command: list[str], env: dict[str, str]) -> None:
 
 INCREMENTAL_MODELS = {
     "base_sales__sales_lines": ("silver", "_dlt_load_id, _source_file, _source_row"),
+    "int_sales_lines_unioned": ("silver", "sales_line_key"),
     "fct_sales": ("gold", "sales_line_key"),
     "agg_sales_daily": ("gold", "date_key, store_id, product_category, channel"),
     "agg_sales_monthly": ("gold", "year_month, store_id, product_category, channel"),

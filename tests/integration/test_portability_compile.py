@@ -38,6 +38,7 @@ INTROSPECTING_MODELS = {
     "base_sales__sales_lines": "is_incremental() looks up the existing table",
     "dq_row_reconciliation": "source_or_empty checks whether the deletion log exists",
     "fct_sales": "is_incremental() looks up the existing table",
+    "int_sales_lines_unioned": "is_incremental() looks up the existing table",
     "stg_sales__delivered_files": "column_if_exists reads the bronze columns (reason column)",
     "stg_sales__rejected_lines": "source_or_empty checks whether the reject table exists",
 }

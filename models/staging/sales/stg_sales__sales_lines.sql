@@ -22,7 +22,8 @@ final as (
         _source_file,
         _source_row,
         _dlt_load_id,
-        _loaded_at
+        _loaded_at,
+        _built_at as _classified_at
     from sales_lines
 )
 
