@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,14 @@ def postgres_admin_url() -> tuple[str | None, str | None]:
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[tuple[str | None, str | None]]:
-    """A private database for the session (url, None), or (None, why not); dropped after."""
+    """A private database for the session's demo timeline (url, None), or (None, why not)."""
+    with private_postgres_database() as database:
+        yield database
+
+
+@contextmanager
+def private_postgres_database() -> Iterator[tuple[str | None, str | None]]:
+    """A new, empty database (url, None), or (None, why not); dropped after."""
     admin_url, reason = postgres_admin_url()
     if admin_url is None:
         yield None, reason

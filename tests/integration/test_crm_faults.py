@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from tests.integration.conftest import (
     BIN_DIR,
     Warehouse,
     postgres_warehouse,
+    private_postgres_database,
     run_step,
     skip_or_fail,
 )
@@ -196,8 +198,16 @@ def _ingest_crm(warehouse: Warehouse) -> None:
 
 
 @pytest.fixture(scope="module")
+def crm_postgres_database() -> Iterator[tuple[str | None, str | None]]:
+    """The CRM timeline's own database: the session's one may already hold the demo
+    timeline's CRM tables, which the CRM's type conflicts must not land beside."""
+    with private_postgres_database() as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
 def crm_run(tmp_path_factory: pytest.TempPathFactory,
-            postgres_database: tuple[str | None, str | None]) -> CrmFaultsRun:
+            crm_postgres_database: tuple[str | None, str | None]) -> CrmFaultsRun:
     root = tmp_path_factory.mktemp("crm-faults")
     demo_dir = root / "demo"
     base_env = {**os.environ, "RETAIL_DEMO_DIR": str(demo_dir),
@@ -210,7 +220,7 @@ def crm_run(tmp_path_factory: pytest.TempPathFactory,
         target="duckdb", work_dir=root / "duckdb",
         env={**base_env, "RETAIL_DUCKDB_PATH": str(root / "duckdb" / "retail.duckdb"),
              "RETAIL_DLT_PIPELINES_DIR": str(root / "duckdb" / "pipelines")})
-    pg_url, pg_reason = postgres_database
+    pg_url, pg_reason = crm_postgres_database
     pg = postgres_warehouse(pg_url, root, base_env) if pg_url else None
     return _run_timeline(demo_dir, base_env, duck, pg, pg_reason)
 
