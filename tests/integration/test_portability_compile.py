@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,10 +109,10 @@ def compiled_project(request: pytest.FixtureRequest,
     if target == "synapse":
         require_pyodbc(bin_dir)
     work_dir = tmp_path_factory.mktemp(f"compile-{target}")
-    # placeholder credentials: compiling must never need a real workspace or pool
-    env = portability_env(work_dir, RETAIL_DATABRICKS_TOKEN="placeholder-token",
+    # made-up credentials: compiling must never need a real workspace or pool
+    env = portability_env(work_dir, RETAIL_DATABRICKS_TOKEN=secrets.token_hex(16),
                           RETAIL_SYNAPSE_CLIENT_ID="placeholder-client",
-                          RETAIL_SYNAPSE_CLIENT_SECRET="placeholder-secret")
+                          RETAIL_SYNAPSE_CLIENT_SECRET=secrets.token_hex(16))
     run_dbt(bin_dir, target, work_dir, env, "parse")
     excluded = [*INTROSPECTING_MODELS,
                 *(f"resource_type:{kind}" for kind in INTROSPECTING_RESOURCE_TYPES)]
