@@ -14,7 +14,12 @@
     without hard-deleted customers, and a second deletion join in the staging model could
     disagree with this one, so the reconciliation would no longer prove where every row
     went.
+
+    Stored as a table, so each of its many readers reads the decision instead of making it
+    again from bronze.
 -#}
+
+{{ config(materialized='table') }}
 
 with
 

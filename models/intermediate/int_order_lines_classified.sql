@@ -12,7 +12,12 @@
     on purpose: the staging model is the silver view the marts read and must already be
     without orphan lines, and a second orders join in the staging model could disagree with
     this one, so the reconciliation would no longer prove where every row went.
+
+    Stored as a table, so each of its many readers reads the decision instead of making it
+    again from bronze.
 -#}
+
+{{ config(materialized='table') }}
 
 with
 

@@ -107,6 +107,7 @@ def run_step(command: list[str], env: dict[str, str]) -> None:
 
 
 INCREMENTAL_MODELS = {
+    "base_crm__customers": ("silver", "_dlt_load_id, _dlt_id"),
     "base_sales__sales_lines": ("silver", "_dlt_load_id, _source_file, _source_row"),
     "int_sales_lines_unioned": ("silver", "sales_line_key"),
     "fct_sales": ("gold", "sales_line_key"),

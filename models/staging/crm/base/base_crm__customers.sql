@@ -9,12 +9,35 @@
     so int_customer_versions_classified joins it and gives the final row_status (valid
     can become deleted). Read that model, not this one, for silver, quarantine and
     reconciliation.
+
+    Incremental, so a day cleans only the day's versions: each run types the loads it has
+    not seen yet and ranks them again together with the held versions of the customers
+    they touch (a new version turns the previous one into a duplicate); those held rows are
+    replaced by their bronze row id. Changing a cleansing macro needs a --full-refresh.
 -#}
+
+{{ config(
+    materialized='incremental',
+    unique_key=['_dlt_load_id', '_dlt_id'],
+    incremental_strategy=incremental_strategy_by_key(),
+    on_schema_change='fail',
+) }}
+
+{%- set is_slice = is_incremental() and replaces_rows_by_key() %}
+{%- set typed_columns = [
+    'customer_id', 'first_name', 'last_name', 'email', 'phone_raw', 'address_line', 'city',
+    'postal_code', 'country_raw', 'country_lookup_key', 'loyalty_tier', 'is_marketing_opt_in',
+    'created_at', 'updated_at', 'is_deleted', 'preferred_channel', '_dlt_load_id', '_dlt_id',
+    '_loaded_at', 'type_conflict_value',
+] %}
 
 with
 
 customers as (
     select * from {{ source('bronze_crm', 'customers') }}
+    {% if is_slice %}
+    where _dlt_load_id not in (select distinct held._dlt_load_id from {{ this }} as held)
+    {% endif %}
 ),
 
 typed as (
@@ -42,19 +65,46 @@ typed as (
             )) }}
         ) as preferred_channel,
         _dlt_load_id,
+        _dlt_id,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at,
         {{ type_conflict_value(source('bronze_crm', 'customers')) }} as type_conflict_value
     from customers
 ),
 
+{% if is_slice %}
+{#- the held versions that share a ranking partition with a new one: the same customer,
+    or no customer at all (null_key versions are ranked among themselves) #}
+held_versions_to_rank as (
+    select {{ typed_columns | join(', ') }}
+    from {{ this }} as held
+    where held.customer_id in (
+        select typed.customer_id from typed where typed.customer_id is not null
+    )
+    or (
+        held.customer_id is null
+        and exists (select 1 from typed where typed.customer_id is null)
+    )
+),
+
+versions as (
+    select * from typed
+    union all
+    select * from held_versions_to_rank
+),
+{% else %}
+versions as (
+    select * from typed
+),
+{% endif %}
+
 screened as (
     select
-        typed.*,
+        versions.*,
         case
-            when typed.type_conflict_value is not null then 'type_conflict'
-            when typed.customer_id is null then 'null_key'
+            when versions.type_conflict_value is not null then 'type_conflict'
+            when versions.customer_id is null then 'null_key'
         end as quarantine_rule
-    from typed
+    from versions
 ),
 
 -- quarantined versions are ranked apart: they never displace a customer's valid version
@@ -79,7 +129,8 @@ classified as (
         case
             when ranked.quarantine_rule = 'type_conflict' then ranked.type_conflict_value
             when ranked.quarantine_rule is not null then ranked.email
-        end as rejected_value
+        end as rejected_value,
+        {{ built_at() }} as _built_at
     from ranked
 )
 
