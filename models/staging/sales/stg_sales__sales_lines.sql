@@ -7,7 +7,7 @@ sales_lines as (
 
 final as (
     select
-        {{ generate_surrogate_key(['transaction_id', 'line_number']) }} as sales_line_id,
+        sales_line_id,
         transaction_id,
         line_number,
         store_code,

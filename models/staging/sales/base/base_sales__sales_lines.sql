@@ -236,6 +236,9 @@ classified as (
             when {{ is_true('with_rule.is_superseded') }} then 'superseded'
             else {{ row_status('with_rule.quarantine_rule', 'with_rule.delivery_rank') }}
         end as row_status,
+        -- hashed once here: silver's key, read by every test and reader of the lines
+        {{ generate_surrogate_key(['with_rule.transaction_id', 'with_rule.line_number']) }}
+            as sales_line_id,
         {{ built_at() }} as _built_at
     from with_rule
 )
