@@ -201,7 +201,7 @@ def test_every_compiled_statement_parses_in_the_target_dialect(
             sqlglot.parse(path.read_text(), read=dialect)
         except sqlglot.errors.SqlglotError as error:
             failures[unique_id] = str(error)[:300]
-    assert len(files) > 120
+    assert len(files) > 100  # models and data tests, the introspecting ones left out
     assert failures == {}
 
 
