@@ -74,8 +74,10 @@ def airflow_components(env: Mapping[str, str], with_triggerer: bool = True) -> l
     api_server = (airflow, "api-server", "--host", env.get("AIRFLOW__API__HOST", "127.0.0.1"),
                   "--port", env.get("AIRFLOW__API__PORT", "8080"),
                   "--workers", env.get("AIRFLOW__API__WORKERS", "1"))
+    # the scheduler imports dbt first, so the task processes forked from it find it loaded
+    scheduler = (sys.executable, str(Path(__file__).with_name("airflow_scheduler.py")))
     components = [
-        Component("scheduler", (airflow, "scheduler")),
+        Component("scheduler", scheduler),
         Component("dag-processor", (airflow, "dag-processor")),
         Component("api-server", api_server),
     ]

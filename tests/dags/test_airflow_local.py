@@ -116,3 +116,29 @@ def test_the_api_server_is_bound_to_the_configured_host_and_port() -> None:
     exposed = laptop_environment({"AIRFLOW__API__HOST": "0.0.0.0", "AIRFLOW__API__PORT": "9090"})
     assert exposed["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:9090/execution/"
     assert "triggerer" not in {c.name for c in airflow_components(env, with_triggerer=False)}
+
+
+def test_the_scheduler_imports_dbt_before_airflow_starts_it(tmp_path: Path) -> None:
+    """The scheduler component is tools/airflow_scheduler.py: it imports dbt and the
+    target's adapter, says what it loaded, then hands over to Airflow's own CLI."""
+    scheduler = {c.name: c.command for c in airflow_components(laptop_environment({}))}
+    assert scheduler["scheduler"] == (sys.executable,
+                                      str(PROJECT_DIR / "tools" / "airflow_scheduler.py"))
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "RETAIL_DBT_TARGET": "postgres"}
+    done = subprocess.run([*scheduler["scheduler"], "--help"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: airflow scheduler" in (done.stdout + done.stderr).lower()
+    preloaded = next(line for line in done.stderr.splitlines()
+                     if line.startswith("preloaded for the dbt tasks"))
+    assert "dbt.cli.main" in preloaded and "dbt.adapters.postgres" in preloaded
+    assert "not importable" not in preloaded
+
+
+def test_a_module_that_cannot_be_preloaded_is_left_to_the_tasks() -> None:
+    from tools.airflow_scheduler import modules_to_preload, preload
+
+    assert modules_to_preload("duckdb")[-1] == "dbt.adapters.duckdb"
+    assert not any(name.startswith("dbt.adapters.") and name != "dbt.adapters.factory"
+                   for name in modules_to_preload("a-target-of-a-fork"))
+    assert preload(["json", "retail_no_such_module"]) == ["retail_no_such_module"]
