@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
 import uuid
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ class FakePowerBIServer:
         self,
         *,
         client_id: str = "test-client-id",
-        client_secret: str = "test-client-secret-value",
+        client_secret: str | None = None,
         tenant_id: str = "test-tenant",
         group_id: str = "11111111-2222-3333-4444-555555555555",
         dataset_id: str = "66666666-7777-8888-9999-000000000000",
@@ -154,7 +155,8 @@ class FakePowerBIServer:
         if final_status not in FINAL_STATUSES:
             raise ValueError(f"final_status must be one of {FINAL_STATUSES}")
         self.client_id = client_id
-        self.client_secret = client_secret
+        # made up per server: no secret is written in the repository
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.tenant_id = tenant_id
         self.group_id = group_id
         self.dataset_id = dataset_id

@@ -84,8 +84,9 @@ def test_generated_admin_login_sees_the_dag(airflow_local: Deployment) -> None:
                      headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert dags.status_code == 200
     assert [dag["dag_id"] for dag in dags.json()["dags"]] == ["retail_medallion"]
+    default_login = "admin"  # the well-known admin/admin must not sign in
     wrong = httpx.post(f"{base_url}/auth/token", timeout=10,
-                       json={"username": "admin", "password": "admin"})
+                       json={"username": default_login, "password": default_login})
     assert wrong.status_code == 401
     assert (home / "jwt_secret").stat().st_mode & 0o077 == 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -39,6 +40,8 @@ pytestmark = pytest.mark.timeout(60)
 CONN_ID = "powerbi_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
 RETRIES = RetrySettings(max_attempts=4, backoff_initial_s=0.5, backoff_max_s=4.0)
+OLD_SECRET = secrets.token_urlsafe(16)
+"""A client secret that is no longer the app's (made up at run time)."""
 
 
 class FakeClock:
@@ -305,7 +308,7 @@ def test_operator_skips_when_the_connection_lacks_the_dataset(
             {
                 "conn_type": "generic",
                 "login": "client",
-                "password": "secret-value",
+                "password": secrets.token_urlsafe(16),
                 "extra": {"tenant_id": "t", "group_id": "g"},
             }
         ),
@@ -457,7 +460,7 @@ def test_history_read_429_waits_retry_after_and_503_backs_off(
     ("override", "code", "setting"),
     [
         ({"tenant_id": "not-our-tenant"}, "AADSTS90002", "set extra tenant_id"),
-        ({"password": "an-old-secret"}, "AADSTS7000215", "set password"),
+        ({"password": OLD_SECRET}, "AADSTS7000215", "set password"),
         ({"login": "some-other-app"}, "AADSTS700016", "set login"),
     ],
     ids=["unknown-tenant", "wrong-secret", "unknown-client-id"],
@@ -483,7 +486,7 @@ def test_token_error_fails_the_task_with_one_line_naming_the_setting(
     assert "correlation id" in message
     assert "\n" not in message and "\r" not in message
     assert server.client_secret not in message + caplog.text
-    assert "an-old-secret" not in message + caplog.text
+    assert OLD_SECRET not in message + caplog.text
     assert len(server.token_requests) == 1
     assert server.refresh_posts == []
 

@@ -5,6 +5,7 @@ after two consecutive builds (a rebuild recreates every gold table; the grant mu
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -64,7 +65,7 @@ def test_bi_reader_keeps_select_on_gold_across_rebuilds(
     base_env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 # dlt asks for a password even where the server trusts local users
-                "RETAIL_PG_PASSWORD": "unused-under-trust-auth"}
+                "RETAIL_PG_PASSWORD": secrets.token_urlsafe(12)}
     loader_env = {**base_env, "RETAIL_PG_USER": "retail_loader"}
     transformer_env = {**base_env, "RETAIL_PG_USER": "retail_transformer",
                        "RETAIL_DBT_TARGET": "postgres", "RETAIL_PG_READER_ROLE": "retail_reader"}
