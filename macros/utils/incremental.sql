@@ -26,3 +26,9 @@
 {% macro replaces_rows_by_key() -%}
     {{ return(incremental_strategy_by_key() != 'insert_overwrite') }}
 {%- endmacro %}
+
+
+{#- The filter of a slice: the rows of the bronze loads the model does not hold yet. -#}
+{% macro loads_not_yet_held() -%}
+    _dlt_load_id not in (select distinct held._dlt_load_id from {{ this }} as held)
+{%- endmacro %}

@@ -121,11 +121,11 @@ def test_the_api_server_is_bound_to_the_configured_host_and_port() -> None:
 def test_the_scheduler_imports_dbt_before_airflow_starts_it(tmp_path: Path) -> None:
     """The scheduler component is tools/airflow_scheduler.py: it imports dbt and the
     target's adapter, says what it loaded, then hands over to Airflow's own CLI."""
-    scheduler = {c.name: c.command for c in airflow_components(laptop_environment({}))}
-    assert scheduler["scheduler"] == (sys.executable,
-                                      str(PROJECT_DIR / "tools" / "airflow_scheduler.py"))
+    commands = {c.name: c.command for c in airflow_components(laptop_environment({}))}
+    assert commands["scheduler"] == (sys.executable,
+                                     str(PROJECT_DIR / "tools" / "airflow_scheduler.py"))
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "RETAIL_DBT_TARGET": "postgres"}
-    done = subprocess.run([*scheduler["scheduler"], "--help"], env=env, cwd=tmp_path,
+    done = subprocess.run([*commands["scheduler"], "--help"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage: airflow scheduler" in (done.stdout + done.stderr).lower()

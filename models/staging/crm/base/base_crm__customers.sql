@@ -36,7 +36,7 @@ with
 customers as (
     select * from {{ source('bronze_crm', 'customers') }}
     {% if is_slice %}
-    where _dlt_load_id not in (select distinct held._dlt_load_id from {{ this }} as held)
+    where {{ loads_not_yet_held() }}
     {% endif %}
 ),
 

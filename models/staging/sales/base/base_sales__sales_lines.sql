@@ -45,7 +45,7 @@ with
 sales_lines as (
     select * from {{ source('bronze_sales', 'sales_lines') }}
     {% if is_slice %}
-    where _dlt_load_id not in (select distinct held._dlt_load_id from {{ this }} as held)
+    where {{ loads_not_yet_held() }}
     {% endif %}
 ),
 
