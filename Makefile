@@ -136,7 +136,7 @@ system-packages:
 
 # Airflow locally: the DAG reads the manifest `dbt parse` writes ahead of time. Paths are
 # absolute because cosmos runs dbt from a temporary copy of the project.
-# tools/airflow_local.py starts the components (scheduler, DAG processor, API server, triggerer)
+# tools/airflow_local.py starts the components (scheduler, DAG processor, API server; triggerer if needed)
 # as `airflow …` subprocesses and stops them all on Ctrl-C: the venv must be on PATH.
 # The UI listens on 127.0.0.1 only and asks for a login (user `admin`, password generated into
 # .airflow/simple_auth_manager_passwords.json.generated); AIRFLOW_HOST=0.0.0.0 exposes it on

@@ -111,3 +111,18 @@ class AirflowApi:
             offset += len(page["task_instances"])
             if not page["task_instances"] or offset >= int(page["total_entries"]):
                 return states
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        """A task attempt's log as the UI shows it, one event per line."""
+        answer = self._json(
+            "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/"
+            f"{try_number}", params={"full_content": "true"},
+            headers={"Accept": "application/json"})
+        lines = []
+        for entry in answer.get("content", []):
+            if isinstance(entry, dict):
+                lines.append(" ".join(str(entry.get(key, "")) for key in ("event", "sources")
+                                      if entry.get(key)))
+            else:
+                lines.append(str(entry))
+        return "\n".join(lines)

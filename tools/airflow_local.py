@@ -9,8 +9,14 @@ SIGHUP sends SIGTERM to every group, waits ``--stop-timeout`` seconds, then SIGK
 is left, including the task processes, which the task SDK puts in groups of their own. When a
 component dies the others are stopped and the exit status is non-zero.
 
-The triggerer runs because deferred tasks need it: the Power BI refresh always waits for the
-dataset by deferring, and so do cosmos' sensors under ``ExecutionMode.WATCHER``.
+The triggerer runs only when a task of the DAG defers: cosmos' sensors under
+``ExecutionMode.WATCHER`` (``RETAIL_DBT_EXECUTION_MODE=watcher``). Under the default LOCAL
+mode nothing defers (the Power BI refresh polls in its worker slot), and the triggerer with
+its log server would hold about 240 MB for nothing; ``--triggerer on`` starts it anyway,
+for DAGs of your own that defer. Neither the scheduler nor the triggerer starts Airflow's
+log server: every component runs on this machine, and the API server reads the task logs
+from the log folder they share (a running task's page also says the log server was not
+reached).
 
 Sizing for a laptop, unless the variable is already set: ``[core] parallelism`` (the
 LocalExecutor's worker processes) ``min(CPUs, 4)``, one DAG-parsing process (the folder holds
@@ -67,22 +73,37 @@ def laptop_environment(base: Mapping[str, str], cpus: int | None = None) -> dict
     return env
 
 
+TRIGGERER_CHOICES = ("auto", "on", "off")
+
+
+def triggerer_needed(env: Mapping[str, str], choice: str = "auto") -> bool:
+    """``auto``: only when the DAG's tasks defer, i.e. cosmos' watcher sensors."""
+    if choice != "auto":
+        return choice == "on"
+    return env.get("RETAIL_DBT_EXECUTION_MODE", "local").strip().lower() == "watcher"
+
+
 def airflow_components(env: Mapping[str, str], with_triggerer: bool = True) -> list[Component]:
-    """The commands of Airflow's components, the API server bound to the configured host."""
+    """The commands of Airflow's components, the API server bound to the configured host.
+
+    No component starts Airflow's log server (``--skip-serve-logs``): they all write to
+    and read from this machine's log folder.
+    """
     beside_python = Path(sys.executable).with_name("airflow")
     airflow = str(beside_python) if beside_python.exists() else "airflow"
     api_server = (airflow, "api-server", "--host", env.get("AIRFLOW__API__HOST", "127.0.0.1"),
                   "--port", env.get("AIRFLOW__API__PORT", "8080"),
                   "--workers", env.get("AIRFLOW__API__WORKERS", "1"))
     # the scheduler imports dbt first, so the task processes forked from it find it loaded
-    scheduler = (sys.executable, str(Path(__file__).with_name("airflow_scheduler.py")))
+    scheduler = (sys.executable, str(Path(__file__).with_name("airflow_scheduler.py")),
+                 "--skip-serve-logs")
     components = [
         Component("scheduler", scheduler),
         Component("dag-processor", (airflow, "dag-processor")),
         Component("api-server", api_server),
     ]
     if with_triggerer:
-        components.append(Component("triggerer", (airflow, "triggerer")))
+        components.append(Component("triggerer", (airflow, "triggerer", "--skip-serve-logs")))
     return components
 
 
@@ -194,14 +215,18 @@ def main(argv: list[str] | None = None) -> int:
                                      description="run Airflow's components; Ctrl-C stops them")
     parser.add_argument("--stop-timeout", type=float, default=5.0,
                         help="seconds between SIGTERM and SIGKILL (default 5)")
-    parser.add_argument("--no-triggerer", action="store_true",
-                        help="leave the triggerer out (deferred tasks then never resume)")
+    parser.add_argument("--triggerer", choices=TRIGGERER_CHOICES, default="auto",
+                        help="start the triggerer: auto (default) when the DAG's tasks defer, "
+                             "i.e. RETAIL_DBT_EXECUTION_MODE=watcher; on; off")
     args = parser.parse_args(argv)
     env = laptop_environment(os.environ)
-    supervisor = Supervisor(airflow_components(env, with_triggerer=not args.no_triggerer), env,
+    with_triggerer = triggerer_needed(env, args.triggerer)
+    supervisor = Supervisor(airflow_components(env, with_triggerer=with_triggerer), env,
                             stop_timeout=args.stop_timeout)
     supervisor.say("supervisor", f"parallelism {env['AIRFLOW__CORE__PARALLELISM']}; "
-                   "Ctrl-C stops every component")
+                   + ("" if with_triggerer else
+                      "no triggerer (no task defers; --triggerer on starts one); ")
+                   + "Ctrl-C stops every component")
     return supervisor.run()
 
 

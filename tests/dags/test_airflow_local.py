@@ -20,7 +20,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tools.airflow_local import MAX_PARALLELISM, airflow_components, laptop_environment
+from tools.airflow_local import (
+    MAX_PARALLELISM,
+    airflow_components,
+    laptop_environment,
+    triggerer_needed,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 2.0
@@ -110,6 +115,8 @@ def test_the_api_server_is_bound_to_the_configured_host_and_port() -> None:
     env = laptop_environment({"AIRFLOW__API__PORT": "18080"})
     components = {c.name: c.command for c in airflow_components(env)}
     assert set(components) == {"scheduler", "dag-processor", "api-server", "triggerer"}
+    # one machine, one log folder: no component starts Airflow's log server
+    assert components["scheduler"][-1] == components["triggerer"][-1] == "--skip-serve-logs"
     api = components["api-server"]
     assert api[1:] == ("api-server", "--host", "127.0.0.1", "--port", "18080", "--workers", "1")
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
@@ -118,12 +125,22 @@ def test_the_api_server_is_bound_to_the_configured_host_and_port() -> None:
     assert "triggerer" not in {c.name for c in airflow_components(env, with_triggerer=False)}
 
 
+def test_the_triggerer_starts_only_when_a_task_defers() -> None:
+    """Under LOCAL nothing of the DAG defers; cosmos' watcher sensors do."""
+    assert not triggerer_needed({})
+    assert not triggerer_needed({"RETAIL_DBT_EXECUTION_MODE": "local"})
+    assert triggerer_needed({"RETAIL_DBT_EXECUTION_MODE": "watcher"})
+    assert triggerer_needed({}, "on")
+    assert not triggerer_needed({"RETAIL_DBT_EXECUTION_MODE": "watcher"}, "off")
+
+
 def test_the_scheduler_imports_dbt_before_airflow_starts_it(tmp_path: Path) -> None:
     """The scheduler component is tools/airflow_scheduler.py: it imports dbt and the
     target's adapter, says what it loaded, then hands over to Airflow's own CLI."""
     commands = {c.name: c.command for c in airflow_components(laptop_environment({}))}
     assert commands["scheduler"] == (sys.executable,
-                                     str(PROJECT_DIR / "tools" / "airflow_scheduler.py"))
+                                     str(PROJECT_DIR / "tools" / "airflow_scheduler.py"),
+                                     "--skip-serve-logs")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "RETAIL_DBT_TARGET": "postgres"}
     done = subprocess.run([*commands["scheduler"], "--help"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)

@@ -1,7 +1,8 @@
 """`make airflow` as a user starts it: local only, with a login, the DAG run by the scheduler.
 
-The real Airflow components (``tools/airflow_local.py``: scheduler, DAG processor, triggerer,
-API server) run on a free port with a private AIRFLOW_HOME, warehouse and demo sources
+The real Airflow components (``tools/airflow_local.py``: scheduler, DAG processor, API
+server; no triggerer, since no task of the default DAG defers) run on a free port with a
+private AIRFLOW_HOME, warehouse and demo sources
 (``tools/airflow_deployment.py``). The tests read the kernel's socket table to see where the
 API server listens, then trigger the DAG through the REST API v2 as a client does, wait for
 the run, check every task and the audit rows the run wrote, and end with Ctrl-C (SIGINT to
@@ -11,6 +12,7 @@ order on one worker; the last one stops the deployment.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,10 +20,11 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import psutil
 import pytest
 
 from tests.conftest import TEST_SCALE
-from tools.airflow_deployment import Deployment, make_airflow
+from tools.airflow_deployment import Deployment, make_airflow, process_tree
 
 DAG_ID = "retail_medallion"
 DAY_0 = datetime(2025, 12, 31, tzinfo=UTC)
@@ -123,6 +126,25 @@ def test_the_run_wrote_its_audit_rows(
     # every task but the audit itself, with the state the API reports
     assert tasks == {task_id: state for task_id, state in states.items() if task_id != "audit"}
     assert ingested is not None and ingested[0] > 0
+
+
+def test_task_logs_are_read_from_the_shared_log_folder(
+        airflow_local: Deployment, triggered_run: tuple[dict[str, object], dict[str, str]]) -> None:
+    """No log server runs and nothing of the DAG defers: neither a triggerer nor
+    ``serve-logs`` is started, and the API server still shows a finished task's log."""
+    commands = []
+    for process in process_tree(airflow_local.process.pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            commands.append(" ".join(process.cmdline()).split())
+    assert any(word.endswith("airflow_scheduler.py") for words in commands for word in words)
+    assert not [words for words in commands if {"triggerer", "serve-logs"} & set(words)]
+    api = airflow_local.api()
+    try:
+        text = api.task_log(DAG_ID, str(triggered_run[0]["dag_run_id"]), "ingest.crm")
+    finally:
+        api.close()
+    assert "crm: extracting" in text, text[-2000:]
+    assert "Could not read served logs" not in text
 
 
 def test_ctrl_c_stops_every_component_within_seconds(
