@@ -49,6 +49,8 @@ def test_demo_command_succeeds_twice_in_a_row_with_the_same_result(tmp_path: Pat
 
     first = _run_demo(env)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    # a small demo builds at two dbt threads (tools.quickstart.default_threads)
+    assert "Concurrency: 2 threads" in first.stdout, first.stdout[-4000:]
     rows_after_first = _fct_sales_rows(duckdb_path)
     assert rows_after_first > 0
 
