@@ -8,33 +8,13 @@
 
 with
 
-sales as (
-    select * from {{ ref('fct_sales') }}
-    where {{ is_known_customer('customer_key') }}
+customer_totals as (
+    select * from {{ ref('int_customer_purchase_totals') }}
 ),
 
 as_of as (
     select max(cast(sold_at as date)) as as_of_date
     from {{ ref('fct_sales') }}
-),
-
-customer_totals as (
-    select
-        customer_id,
-        min(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
-            as first_purchase_date,
-        max(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
-            as last_purchase_date,
-        count(distinct case when {{ is_purchase('is_return') }} then sales_document_id end)
-            as purchase_count,
-        sum(case when {{ is_purchase('is_return') }} then 0 else -1 * quantity end)
-            as quantity_returned,
-        sum(net_amount) as net_revenue,
-        sum(case when channel = 'store' then net_amount else 0 end) as store_net_revenue,
-        sum(case when channel = 'online' then net_amount else 0 end) as online_net_revenue,
-        sum(net_amount - coalesce(cost_amount, 0)) as gross_margin
-    from sales
-    group by customer_id
 ),
 
 paced as (

@@ -8,28 +8,13 @@
 
 with
 
-sales as (
-    select * from {{ ref('fct_sales') }}
-    where {{ is_known_customer('customer_key') }}
+customer_totals as (
+    select * from {{ ref('int_customer_purchase_totals') }}
 ),
 
 as_of as (
     select max(cast(sold_at as date)) as as_of_date
     from {{ ref('fct_sales') }}
-),
-
-customer_totals as (
-    select
-        customer_id,
-        min(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
-            as first_purchase_date,
-        max(case when {{ is_purchase('is_return') }} then cast(sold_at as date) end)
-            as last_purchase_date,
-        count(distinct case when {{ is_purchase('is_return') }} then sales_document_id end)
-            as frequency,
-        sum(net_amount) as monetary_value
-    from sales
-    group by customer_id
 ),
 
 purchasers as (
@@ -42,8 +27,8 @@ purchasers as (
             {{ dbt.datediff('customer_totals.last_purchase_date', 'as_of.as_of_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as recency_days,
-        customer_totals.frequency,
-        customer_totals.monetary_value
+        customer_totals.purchase_count as frequency,
+        customer_totals.net_revenue as monetary_value
     from customer_totals
     cross join as_of
     where customer_totals.first_purchase_date is not null
