@@ -24,11 +24,19 @@
     from (
         select
             dim_date.{{ period_column }},
-            count(*) as line_count,
-            max(sales._built_at) as last_built_at
-        from {{ ref('fct_sales') }} as sales
+            sum(lines_per_day.line_count) as line_count,
+            max(lines_per_day.last_built_at) as last_built_at
+        from (
+            {#- grouped by day before the calendar join: the join then meets days, not lines -#}
+            select
+                date_key,
+                count(*) as line_count,
+                max(_built_at) as last_built_at
+            from {{ ref('fct_sales') }}
+            group by date_key
+        ) as lines_per_day
         inner join {{ ref('dim_date') }} as dim_date
-            on sales.date_key = dim_date.date_key
+            on lines_per_day.date_key = dim_date.date_key
         group by dim_date.{{ period_column }}
     ) as lines_per_period
     left join (
@@ -50,9 +58,9 @@
         delete from {{ this }}
         where {{ period_column }} not in (
             select dim_date.{{ period_column }}
-            from {{ ref('fct_sales') }} as sales
+            from (select distinct date_key from {{ ref('fct_sales') }}) as sales_days
             inner join {{ ref('dim_date') }} as dim_date
-                on sales.date_key = dim_date.date_key
+                on sales_days.date_key = dim_date.date_key
         )
     {%- endif -%}
 {%- endmacro %}
