@@ -23,7 +23,7 @@ from ingestion.destinations import state_folder_name
 from ingestion.errors import UserError
 from ingestion.ingest import SOURCES, ingest_source
 from ingestion.settings import Paths, load_paths
-from tools.dbt_runner import PRODUCTION_BUILD, project_dir, run_dbt
+from tools.dbt_runner import PRODUCTION_BUILD, DbtSession, project_dir
 
 Say = Callable[[str], None]
 
@@ -109,18 +109,19 @@ def default_threads(scale: float) -> int:
 def run_quickstart(paths: Paths, scale: float, seed: int, days: int, say: Say,
                    threads: int | None = None) -> None:
     build = (*PRODUCTION_BUILD, "--threads", str(threads or default_threads(scale)))
+    dbt = DbtSession()
     timer = StepTimer()
     started = time.perf_counter()
     timer.run("start from an empty demo warehouse", lambda: reset_demo_warehouse(paths, say), say)
     timer.run(f"generate demo data (scale {scale}, seed {seed})",
               lambda: generator.generate(paths, scale, seed, progress=say), say)
     timer.run("ingest day 0 into bronze", lambda: _ingest_all(paths, say), say)
-    timer.run("dbt build (day 0)", lambda: run_dbt(*build), say)
+    timer.run("dbt build (day 0)", lambda: dbt.run(*build), say)
     for _ in range(days):
         timer.run("advance one day", lambda: generator.advance(paths, 1, progress=say), say)
         timer.run("ingest the increment", lambda: _ingest_all(paths, say), say)
-        timer.run("dbt build (incremental)", lambda: run_dbt(*build), say)
-    timer.run("dbt docs generate", lambda: run_dbt("docs", "generate"), say)
+        timer.run("dbt build (incremental)", lambda: dbt.run(*build), say)
+    timer.run("dbt docs generate", lambda: dbt.run("docs", "generate"), say)
 
     say("\n" + "=" * 68)
     say("Warehouse contents")

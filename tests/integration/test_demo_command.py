@@ -1,7 +1,9 @@
 """The README's main command works twice in a row.
 
-`make demo` runs `python -m tools.quickstart`; day 0 alone keeps the test short, and starting
-over (the warehouse and its load state removed before regenerating) is what a second run needs.
+`make demo` runs `python -m tools.quickstart`; day 0 and one daily increment at a small scale
+keep the test short while every dbt command of the demo (parse, the full build, an incremental
+build on the same parse, docs) runs, and starting over (the warehouse and its load state removed
+before regenerating) is what a second run needs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tools.quickstart", "--scale", "0.02", "--days", "0"],
+        [sys.executable, "-m", "tools.quickstart", "--scale", "0.02", "--days", "1"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
@@ -51,6 +53,7 @@ def test_demo_command_succeeds_twice_in_a_row_with_the_same_result(tmp_path: Pat
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     # a small demo builds at two dbt threads (tools.quickstart.default_threads)
     assert "Concurrency: 2 threads" in first.stdout, first.stdout[-4000:]
+    assert "==> dbt build (incremental)" in first.stdout
     rows_after_first = _fct_sales_rows(duckdb_path)
     assert rows_after_first > 0
 
