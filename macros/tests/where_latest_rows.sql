@@ -2,10 +2,13 @@
     Tests that cost what the day costs. An incremental model stamps every row it writes with
     the start of the dbt run that wrote it (_built_at). A row-wise test of such a model
     (not null, accepted values, relationships, signs, ranges) checks only the rows of the
-    latest run that wrote any: rows an earlier run wrote were checked by that run. Tests
-    that compare rows with each other (unique keys, SCD2 windows) and every test of other
-    models read the whole relation, as does every test when the run sets
-    `--vars '{full_checks: true}'`.
+    latest run that wrote any: rows an earlier run wrote were checked by that run. A
+    `unique` test of the model's own unique_key checks the keys that run wrote, each against
+    every row: delete+insert replaces every held row of a key it writes, so a run can only
+    duplicate a key it wrote (a row written outside dbt is what the full check is for).
+    Other tests that compare rows with each other (key combinations, SCD2 windows) and every
+    test of other models read the whole relation, as does every test when the run sets
+    `--vars '{full_checks: true}'` (make test does, and a weekly full run should).
 
     dbt applies a test's `where` config through this macro (dbt's own, extended); a `where`
     set on a test still applies, together with the latest-run filter. The logic stays in
@@ -33,6 +36,15 @@
               and '_built_at' in tested.columns -%}
             {%- do conditions.append(
                 '_built_at = (select max(_built_at) from ' ~ relation ~ ')') -%}
+        {%- elif test_name == 'unique' and tested is not none
+              and tested.config.materialized == 'incremental'
+              and '_built_at' in tested.columns
+              and model.get('column_name')
+              and model.get('column_name') == tested.config.get('unique_key') -%}
+            {%- set key = model.get('column_name') -%}
+            {%- do conditions.append(
+                key ~ ' in (select ' ~ key ~ ' from ' ~ relation
+                ~ ' where _built_at = (select max(_built_at) from ' ~ relation ~ '))') -%}
         {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}
