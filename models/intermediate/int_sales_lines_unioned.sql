@@ -57,9 +57,8 @@ stores as (
 ),
 
 {% if is_slice %}
-held_lines as (
-    select * from {{ this }}
-),
+{#- the held lines are read where they are used, not through a CTE: DuckDB stores a CTE
+    that is read more than once whole, here every held line with all its columns -#}
 
 last_run as (
     select
@@ -68,7 +67,7 @@ last_run as (
             max(case when channel = 'online' then _loaded_at end),
             {{ scd2_beginning_of_time() }}
         ) as online_loaded_until
-    from held_lines
+    from {{ this }} as held_lines
 ),
 
 reclassified_pos_lines as (
@@ -80,7 +79,7 @@ reclassified_pos_lines as (
 
 relooked_pos_lines as (
     select held_lines.*
-    from held_lines
+    from {{ this }} as held_lines
     left join products
         on held_lines.sku = products.sku
     left join stores
@@ -106,7 +105,7 @@ pos_lines_to_write as (
 
 relooked_order_lines as (
     select held_lines.order_line_id
-    from held_lines
+    from {{ this }} as held_lines
     left join products
         on held_lines.product_id = products.product_id
     where held_lines.channel = 'online'

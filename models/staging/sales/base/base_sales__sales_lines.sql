@@ -49,12 +49,6 @@ sales_lines as (
     {% endif %}
 ),
 
-{% if is_slice %}
-held_lines as (
-    select * from {{ this }}
-),
-{% endif %}
-
 new_lines as (
     select
         {{ clean_text('transaction_id') }} as transaction_id,
@@ -84,13 +78,15 @@ new_lines as (
 ),
 
 {% if is_slice %}
+{#- the held lines are read where they are used, not through a CTE: DuckDB stores a CTE
+    that is read more than once whole, here every held line with all its columns -#}
 redelivered_files as (
     select distinct _source_file from new_lines
 ),
 
 held_lines_of_redelivered_files as (
     select held_lines.*
-    from held_lines
+    from {{ this }} as held_lines
     inner join redelivered_files
         on held_lines._source_file = redelivered_files._source_file
 ),
@@ -103,7 +99,7 @@ touched_transaction_lines as (
 
 held_lines_to_classify as (
     select held_lines.*
-    from held_lines
+    from {{ this }} as held_lines
     left join redelivered_files
         on held_lines._source_file = redelivered_files._source_file
     left join touched_transaction_lines
