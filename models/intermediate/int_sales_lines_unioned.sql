@@ -13,9 +13,13 @@
     since the last run (new lines, and the held lines a new delivery can change), the web
     lines whose line or order was loaded since, and the held lines whose product or store
     lookup now gives another answer (a late product or store, a SKU or code given to
-    another), and replaces them by key. Before that, the pre-hook deletes the lines that
-    are no longer sales lines (macro delete_withdrawn_sales_lines). Where rows cannot be
-    replaced by key (a local Spark session without Delta) every run rebuilds the table.
+    another), and replaces them by key. Before that, the pre-hook withdraws the lines
+    that are no longer sales lines (macro withdraw_sales_lines): it stamps them with
+    _withdrawn_at and keeps them, so fct_sales deletes exactly those instead of comparing
+    all its keys with all of these; every reader takes the lines where _withdrawn_at is
+    null. A line written again replaces its withdrawn row. Where rows cannot be replaced by
+    key (a local Spark session without Delta) every run rebuilds the table and nothing is
+    withdrawn.
 -#}
 
 {{ config(
@@ -23,7 +27,7 @@
     unique_key='sales_line_key',
     incremental_strategy=incremental_strategy_by_key(),
     on_schema_change='fail',
-    pre_hook="{{ delete_withdrawn_sales_lines() }}",
+    pre_hook="{{ withdraw_sales_lines() }}",
 ) }}
 
 -- depends_on: {{ ref('base_sales__sales_lines') }}
@@ -58,7 +62,8 @@ stores as (
 
 {% if is_slice %}
 {#- the held lines are read where they are used, not through a CTE: DuckDB stores a CTE
-    that is read more than once whole, here every held line with all its columns -#}
+    that is read more than once whole, here every held line with all its columns; lines
+    withdrawn earlier (_withdrawn_at) are not held lines -#}
 
 last_run as (
     select
@@ -68,6 +73,7 @@ last_run as (
             {{ scd2_beginning_of_time() }}
         ) as online_loaded_until
     from {{ this }} as held_lines
+    where held_lines._withdrawn_at is null
 ),
 
 reclassified_pos_lines as (
@@ -85,6 +91,7 @@ relooked_pos_lines as (
     left join stores
         on held_lines.store_code = stores.store_code
     where held_lines.channel = 'store'
+        and held_lines._withdrawn_at is null
         and (
             coalesce(held_lines.product_id, -1) <> coalesce(products.product_id, -1)
             or coalesce(held_lines.store_id, -1) <> coalesce(stores.store_id, -1)
@@ -109,6 +116,7 @@ relooked_order_lines as (
     left join products
         on held_lines.product_id = products.product_id
     where held_lines.channel = 'online'
+        and held_lines._withdrawn_at is null
         and coalesce(held_lines.sku, '') <> coalesce(products.sku, '')
 ),
 {% else %}
@@ -253,7 +261,8 @@ unioned as (
 final as (
     select
         unioned.*,
-        {{ built_at() }} as _built_at
+        {{ built_at() }} as _built_at,
+        cast(null as {{ dbt.type_timestamp() }}) as _withdrawn_at
     from unioned
 )
 

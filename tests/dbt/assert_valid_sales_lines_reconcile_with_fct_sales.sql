@@ -1,8 +1,9 @@
 -- Nothing is lost between silver and gold: every valid silver sales line of both channels
 -- (int_sales_lines_unioned: POS lines, web order lines of orders not cancelled, and a
--- return line for every line of a returned order) is in fct_sales with its current
--- quantity, and fct_sales holds nothing else. fct_sales is incremental, so this checks
--- that its increments, corrections and deletions add up to the whole.
+-- return line for every line of a returned order; not the lines it withdrew) is in
+-- fct_sales with its current quantity, and fct_sales holds nothing else. fct_sales is
+-- incremental, so this checks that its increments, corrections and deletions add up to
+-- the whole.
 -- Returns the lines missing from fct_sales, the lines fct_sales should not hold, and the
 -- lines whose quantity differs (a correction that did not reach gold).
 
@@ -10,6 +11,7 @@ with
 
 silver_lines as (
     select * from {{ ref('int_sales_lines_unioned') }}
+    where _withdrawn_at is null
 ),
 
 fct_sales as (

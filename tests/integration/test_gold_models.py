@@ -209,6 +209,54 @@ def test_row_wise_tests_of_incremental_models_check_the_latest_run_unless_full_c
                              "unique": ("fail", 2)}
 
 
+def dbt_run(env: dict[str, str], work: Path, *args: str) -> None:
+    """Run `dbt run` with these arguments on DuckDB; it must succeed."""
+    completed = subprocess.run(
+        [str(BIN_DIR / "dbt"), "run", *args, "--target", "duckdb",
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+def test_fct_sales_deletes_what_the_union_withdrew_or_no_longer_holds(
+        demo_run: DemoRun, tmp_path: Path) -> None:
+    """fct_sales deletes the lines the union withdrew since fct_sales' last run (the union
+    keeps them, stamped); after the union alone was rebuilt whole (no such record), it
+    deletes every line the union does not hold as a current line."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
+    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
+
+    def gold_and_current_silver(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+        [(gold, silver)] = conn.execute(
+            "select (select count(*) from gold.fct_sales), (select count(*) from "
+            "silver.int_sales_lines_unioned where _withdrawn_at is null)").fetchall()
+        return gold, silver
+
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("insert into gold.fct_sales select * replace ('stale' as sales_line_key) "
+                     "from gold.fct_sales limit 1")
+        before, silver = gold_and_current_silver(conn)
+    assert before == silver + 1
+    dbt_run(env, tmp_path / "rebuilt", "--full-refresh", "--select", "int_sales_lines_unioned")
+    dbt_run(env, tmp_path / "after-rebuild", "--select", "fct_sales")
+    with duckdb.connect(str(copy)) as conn:
+        assert conn.execute("select count(*) from gold.fct_sales "
+                            "where sales_line_key = 'stale'").fetchall() == [(0,)]
+        assert gold_and_current_silver(conn) == (silver, silver)
+        [(withdrawn_key,)] = conn.execute(
+            "select min(sales_line_key) from silver.int_sales_lines_unioned").fetchall()
+        conn.execute("update silver.int_sales_lines_unioned set _withdrawn_at = "
+                     "(select max(_built_at) from gold.fct_sales) + interval 1 second "
+                     f"where sales_line_key = '{withdrawn_key}'")
+    dbt_run(env, tmp_path / "after-withdrawal", "--select", "fct_sales")
+    with duckdb.connect(str(copy)) as conn:
+        assert conn.execute("select count(*) from gold.fct_sales "
+                            f"where sales_line_key = '{withdrawn_key}'").fetchall() == [(0,)]
+        assert gold_and_current_silver(conn) == (silver - 1, silver - 1)
+
+
 def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
                                                              tmp_path: Path) -> None:
     """The gold invariants live in dbt tests (the gold gate no longer repeats them): on a copy

@@ -207,11 +207,16 @@ def add_late_store(demo_dir: Path) -> int:
 
 
 def _observe(run: SalesFaultsRun, day: int) -> None:
-    late = run.late_store_line
+    late, dropped = run.late_store_line, run.dropped_line
     run.after_day[day] = {
         "late_store": run.query(
             "select store_key, store_id from gold.fct_sales "
             f"where transaction_id = '{late.transaction_id}' and line_number = 1"),
+        "dropped_in_silver": run.query(
+            "select _withdrawn_at is not null from silver.int_sales_lines_unioned "
+            f"where transaction_id = '{dropped.transaction_id}' "
+            f"and line_number = {dropped.line_number}"),
+        "dropped_in_gold": _fct_quantity(run, dropped),
     }
 
 
@@ -329,11 +334,17 @@ def test_fixed_line_leaves_quarantine_for_gold(sales_faults: SalesFaultsRun) -> 
 
 
 def test_line_dropped_by_a_correction_leaves_gold(sales_faults: SalesFaultsRun) -> None:
+    """The union withdraws the line (it keeps the row, stamped) and fct_sales deletes it;
+    the next day's run leaves both so."""
     assert _fct_quantity(sales_faults, sales_faults.dropped_line) == []
+    assert sales_faults.after_day[1]["dropped_in_silver"] == [(True,)]
+    assert sales_faults.after_day[1]["dropped_in_gold"] == []
+    assert sales_faults.after_day[2]["dropped_in_silver"] == [(True,)]
 
 
 def test_valid_silver_sales_lines_equal_fct_sales(sales_faults: SalesFaultsRun) -> None:
-    silver = sales_faults.query("select count(*) from silver.int_sales_lines_unioned")
+    silver = sales_faults.query("select count(*) from silver.int_sales_lines_unioned "
+                                "where _withdrawn_at is null")
     gold = sales_faults.query("select count(*) from gold.fct_sales")
     store_lines = sales_faults.query(
         "select (select count(*) from silver.stg_sales__sales_lines), "

@@ -10,7 +10,8 @@
     merge on Databricks); a corrected sales file's lines are newly loaded, so they
     replace the old ones. Before that, the pre-hook deletes every line that is no longer a valid
     sales line in silver (a line a correction dropped or quarantined, the lines of an
-    order cancelled since): one key anti-join against int_sales_lines_unioned. Where rows
+    order cancelled since): the lines int_sales_lines_unioned withdrew since fct_sales' last
+    run (macro delete_withdrawn_sales_lines). Where rows
     cannot be replaced by key (a local Spark session without Delta) every run rebuilds
     the whole table instead.
 -#}
@@ -20,7 +21,7 @@
     unique_key='sales_line_key',
     incremental_strategy=incremental_strategy_by_key(),
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() and replaces_rows_by_key() %}delete from {{ this }} where not exists (select 1 from {{ ref('int_sales_lines_unioned') }} as valid_lines where valid_lines.sales_line_key = {{ this.identifier }}.sales_line_key){% endif %}",
+    pre_hook="{{ delete_withdrawn_sales_lines(ref('int_sales_lines_unioned')) }}",
 ) }}
 
 {%- set is_slice = is_incremental() and replaces_rows_by_key() %}
@@ -29,6 +30,7 @@ with
 
 unioned_lines as (
     select * from {{ ref('int_sales_lines_unioned') }}
+    where _withdrawn_at is null
 ),
 
 dim_customer as (
