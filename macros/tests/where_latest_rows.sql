@@ -6,7 +6,10 @@
     `unique` test of the model's own unique_key checks the keys that run wrote, each against
     every row: delete+insert replaces every held row of a key it writes, so a run can only
     duplicate a key it wrote (a row written outside dbt is what the full check is for).
-    Other tests that compare rows with each other (key combinations, SCD2 windows) and every
+    The same holds for a `unique` test whose config names, in meta
+    `keys_written_together_stamp`, the column that stamps rows written together with every
+    other row of their key (a view over a model that rewrites a key's rows together). Other
+    tests that compare rows with each other (key combinations, SCD2 windows) and every
     test of other models read the whole relation, as does every test when the run sets
     `--vars '{full_checks: true}'` (make test does, and a weekly full run should).
 
@@ -36,6 +39,13 @@
               and '_built_at' in tested.columns -%}
             {%- do conditions.append(
                 '_built_at = (select max(_built_at) from ' ~ relation ~ ')') -%}
+        {%- elif test_name == 'unique' and model.get('column_name')
+              and (config.get('meta') or {}).get('keys_written_together_stamp') -%}
+            {%- set key = model.get('column_name') -%}
+            {%- set stamp = config.get('meta').get('keys_written_together_stamp') -%}
+            {%- do conditions.append(
+                key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where ' ~ stamp
+                ~ ' = (select max(' ~ stamp ~ ') from ' ~ relation ~ '))') -%}
         {%- elif test_name == 'unique' and tested is not none
               and tested.config.materialized == 'incremental'
               and '_built_at' in tested.columns

@@ -209,6 +209,40 @@ def test_row_wise_tests_of_incremental_models_check_the_latest_run_unless_full_c
                              "unique": ("fail", 2)}
 
 
+def test_unique_sales_line_id_checks_the_transaction_lines_silver_classified_last(
+        demo_run: DemoRun, tmp_path: Path) -> None:
+    """base_sales__sales_lines writes every copy of a transaction line in the same run, so a
+    daily run's unique test of stg_sales__sales_lines checks the keys it classified, each
+    against every row: on a copy of the demo warehouse, a valid line held twice under an
+    earlier stamp is found by `full_checks` only, a line of the latest run held again under
+    an earlier stamp by both."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
+    with duckdb.connect(str(copy)) as conn:
+        [(latest,)] = conn.execute(
+            "select max(_built_at) from silver.base_sales__sales_lines").fetchall()
+        conn.execute("update silver.base_sales__sales_lines "
+                     "set _built_at = _built_at - interval 1 day where transaction_id < "
+                     "(select quantile_disc(transaction_id, 0.5) "
+                     "from silver.base_sales__sales_lines)")
+        for side in ("<", "="):  # an earlier line, then a latest one, held again earlier
+            conn.execute(
+                "insert into silver.base_sales__sales_lines select * replace (_built_at - "
+                "interval 1 day as _built_at, _source_row + 1000000 as _source_row) "
+                "from silver.base_sales__sales_lines where rowid = (select min(rowid) from "
+                "silver.base_sales__sales_lines where row_status = 'valid' "
+                f"and _built_at {side} ?)", [latest])
+    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
+    selection = ("--select", "stg_sales__sales_lines,test_name:unique")
+
+    daily = dbt_test_outcomes(env, tmp_path / "daily", *selection)
+    full = dbt_test_outcomes(env, tmp_path / "full", *selection,
+                             "--vars", "{full_checks: true}")
+
+    assert list(daily.values()) == [("fail", 1)]
+    assert list(full.values()) == [("fail", 2)]
+
+
 def dbt_run(env: dict[str, str], work: Path, *args: str) -> None:
     """Run `dbt run` with these arguments on DuckDB; it must succeed."""
     completed = subprocess.run(
