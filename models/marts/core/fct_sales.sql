@@ -8,12 +8,11 @@
     (late-arriving dimensions; a line still waiting is left as it is, so its day's
     aggregates are not rebuilt for nothing), and replaces them by key (delete+insert,
     merge on Databricks); a corrected sales file's lines are newly loaded, so they
-    replace the old ones. Before that, the pre-hook deletes every line that is no longer a valid
-    sales line in silver (a line a correction dropped or quarantined, the lines of an
-    order cancelled since): the lines int_sales_lines_unioned withdrew since fct_sales' last
-    run (macro delete_withdrawn_sales_lines). Where rows
-    cannot be replaced by key (a local Spark session without Delta) every run rebuilds
-    the whole table instead.
+    replace the old ones. Before that, the pre-hook deletes every line that is no longer a
+    valid sales line in silver (a line a correction dropped or quarantined, the lines of an
+    order cancelled since): the lines int_sales_lines_unioned withdrew since fct_sales'
+    last run (macro delete_withdrawn_sales_lines). Where rows cannot be replaced by key (a
+    local Spark session without Delta) every run rebuilds the whole table instead.
 -#}
 
 {{ config(
