@@ -30,14 +30,12 @@ class DbtSession:
     project must not change between the session's commands; a new session parses again.
     """
 
-    def __init__(self, target: str | None = None) -> None:
-        self._target = target
+    def __init__(self) -> None:
         self._manifest: Any = None
 
-    def _command(self, *args: str) -> list[str]:
-        command = [*args, "--project-dir", str(project_dir()),
-                   "--profiles-dir", str(project_dir())]
-        return command + (["--target", self._target] if self._target else [])
+    @staticmethod
+    def _command(*args: str) -> list[str]:
+        return [*args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
 
     def run(self, *args: str) -> None:
         """Run one dbt command, streaming its output; raise if it fails."""

@@ -148,16 +148,41 @@ def test_gold_aggregates_are_identical_on_duckdb_and_postgres(demo_run: DemoRun,
     assert duck_rows == normalised(rows_without_run_stamp(postgres, "gold", model, order_by))
 
 
-def dbt_test_outcomes(env: dict[str, str], work: Path, *args: str) -> dict[str, tuple[str, int]]:
-    """Run `dbt test` with these arguments; test name -> (status, failures)."""
-    subprocess.run(
-        [str(BIN_DIR / "dbt"), "test", *args, "--target", "duckdb",
+def dbt_on_duckdb(env: dict[str, str], work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command (`args`) on DuckDB with its own target and log folders in `work`."""
+    return subprocess.run(
+        [str(BIN_DIR / "dbt"), *args, "--target", "duckdb",
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def dbt_test_outcomes(env: dict[str, str], work: Path, *args: str) -> dict[str, tuple[str, int]]:
+    """Run `dbt test` with these arguments; test name -> (status, failures)."""
+    dbt_on_duckdb(env, work, "test", *args)
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
             if r["unique_id"].startswith("test.")}
+
+
+def daily_and_full_outcomes(env: dict[str, str], work: Path, *args: str
+                            ) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]]:
+    """The outcomes of these dbt tests as a daily run checks, then with `full_checks`."""
+    return (dbt_test_outcomes(env, work / "daily", *args),
+            dbt_test_outcomes(env, work / "full", *args, "--vars", "{full_checks: true}"))
+
+
+def dbt_run(env: dict[str, str], work: Path, *args: str) -> None:
+    """Run `dbt run` with these arguments on DuckDB; it must succeed."""
+    completed = dbt_on_duckdb(env, work, "run", *args)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+def demo_warehouse_copy(demo_run: DemoRun, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of the demo's DuckDB warehouse to break, and the environment that points at it."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
+    return copy, {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
 
 
 def test_row_wise_tests_of_incremental_models_check_the_latest_run_unless_full_checks(
@@ -168,8 +193,7 @@ def test_row_wise_tests_of_incremental_models_check_the_latest_run_unless_full_c
     unique key is checked for the keys the latest run wrote, each against every row (an old
     row written again under a latest key is caught, two old copies of an old key are not);
     `full_checks` checks every row."""
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
+    copy, env = demo_warehouse_copy(demo_run, tmp_path)
     with duckdb.connect(str(copy)) as conn:
         [(median_key,)] = conn.execute(
             "select quantile_disc(sales_line_key, 0.5) from gold.fct_sales").fetchall()
@@ -190,13 +214,10 @@ def test_row_wise_tests_of_incremental_models_check_the_latest_run_unless_full_c
         conn.execute("insert into gold.fct_sales select * replace ("
                      "_built_at - interval 1 day as _built_at) from gold.fct_sales "
                      "where sales_line_key = (select max(sales_line_key) from gold.fct_sales)")
-    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
     selection = ("--select", "fct_sales,test_name:sales_line_signs",
                  "fct_sales,test_name:not_null_columns", "fct_sales,test_name:unique")
 
-    daily = dbt_test_outcomes(env, tmp_path / "daily", *selection)
-    full = dbt_test_outcomes(env, tmp_path / "full", *selection,
-                             "--vars", "{full_checks: true}")
+    daily, full = daily_and_full_outcomes(env, tmp_path, *selection)
 
     def by_kind(outcomes: dict[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
         return {name.split("_fct_sales")[0]: result for name, result in outcomes.items()}
@@ -216,8 +237,7 @@ def test_unique_sales_line_id_checks_the_transaction_lines_silver_classified_las
     against every row: on a copy of the demo warehouse, a valid line held twice under an
     earlier stamp is found by `full_checks` only, a line of the latest run held again under
     an earlier stamp by both."""
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
+    copy, env = demo_warehouse_copy(demo_run, tmp_path)
     with duckdb.connect(str(copy)) as conn:
         [(latest,)] = conn.execute(
             "select max(_built_at) from silver.base_sales__sales_lines").fetchall()
@@ -232,25 +252,12 @@ def test_unique_sales_line_id_checks_the_transaction_lines_silver_classified_las
                 "from silver.base_sales__sales_lines where rowid = (select min(rowid) from "
                 "silver.base_sales__sales_lines where row_status = 'valid' "
                 f"and _built_at {side} ?)", [latest])
-    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
     selection = ("--select", "stg_sales__sales_lines,test_name:unique")
 
-    daily = dbt_test_outcomes(env, tmp_path / "daily", *selection)
-    full = dbt_test_outcomes(env, tmp_path / "full", *selection,
-                             "--vars", "{full_checks: true}")
+    daily, full = daily_and_full_outcomes(env, tmp_path, *selection)
 
     assert list(daily.values()) == [("fail", 1)]
     assert list(full.values()) == [("fail", 2)]
-
-
-def dbt_run(env: dict[str, str], work: Path, *args: str) -> None:
-    """Run `dbt run` with these arguments on DuckDB; it must succeed."""
-    completed = subprocess.run(
-        [str(BIN_DIR / "dbt"), "run", *args, "--target", "duckdb",
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert completed.returncode == 0, completed.stdout[-4000:]
 
 
 def test_fct_sales_deletes_what_the_union_withdrew_or_no_longer_holds(
@@ -258,9 +265,7 @@ def test_fct_sales_deletes_what_the_union_withdrew_or_no_longer_holds(
     """fct_sales deletes the lines the union withdrew since fct_sales' last run (the union
     keeps them, stamped); after the union alone was rebuilt whole (no such record), it
     deletes every line the union does not hold as a current line."""
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], copy)
-    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(copy)}
+    copy, env = demo_warehouse_copy(demo_run, tmp_path)
 
     def gold_and_current_silver(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         [(gold, silver)] = conn.execute(
@@ -296,8 +301,7 @@ def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
     """The gold invariants live in dbt tests (the gold gate no longer repeats them): on a copy
     of the demo warehouse, break each one and the matching dbt test fails, the others pass.
     A model's required columns share one not_null_columns test: a null in any of them fails it."""
-    broken = tmp_path / "broken.duckdb"
-    shutil.copyfile(demo_run.duckdb.env["RETAIL_DUCKDB_PATH"], broken)
+    broken, env = demo_warehouse_copy(demo_run, tmp_path)
     with duckdb.connect(str(broken)) as conn:
         # a product's first version now ends after its next version starts (overlap)
         [(product_id,)] = conn.execute(
@@ -322,17 +326,8 @@ def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
         # a sale without its time: one of the columns fct_sales' not_null_columns lists
         conn.execute("update gold.fct_sales set sold_at = null where sales_line_key = ("
                      "select max(sales_line_key) from gold.fct_sales)")
-    env = {**demo_run.duckdb.env, "RETAIL_DUCKDB_PATH": str(broken)}
-    subprocess.run(
-        [str(BIN_DIR / "dbt"), "test", "--select", "test_name:scd2_windows",
-         "test_name:sales_line_signs", "test_name:not_null_columns", "--target", "duckdb",
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
-
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
-               if r["unique_id"].startswith("test.")}
+    outcome = dbt_test_outcomes(env, tmp_path, "--select", "test_name:scd2_windows",
+                                "test_name:sales_line_signs", "test_name:not_null_columns")
     not_null = {name: result for name, result in outcome.items()
                 if name.startswith("not_null_columns_")}
     assert {name: result for name, result in not_null.items() if result != ("pass", 0)} == {
