@@ -1,7 +1,7 @@
 """ERP source: products, stores, orders and order lines from the ERP database.
 
 dlt's ``sql_database`` source with the pyarrow backend (Arrow batches, not Python rows),
-incremental on ``updated_at`` and merged on each table's primary key, so bronze holds the
+its rows converted to Arrow by ``DriverValuesArrowLoader`` (see ``arrow_loader``), incremental on ``updated_at`` and merged on each table's primary key, so bronze holds the
 latest version of every ERP row. Works against any SQLAlchemy URL: the demo's SQLite file,
 PostgreSQL (``postgresql+psycopg2://``) or MariaDB/MySQL (``mysql+pymysql://``).
 
@@ -16,6 +16,7 @@ import dlt
 from dlt.sources import DltSource
 from dlt.sources.sql_database import sql_database
 
+from ingestion.erp.arrow_loader import DriverValuesArrowLoader
 from ingestion.lineage import stamp_loaded_at
 from ingestion.lookback import BronzeVersions, lag_seconds
 
@@ -38,6 +39,7 @@ def erp_source(url: str, lookback_minutes: int = 0, versions: BronzeVersions | N
         backend="pyarrow",
         chunk_size=chunk_size,
         reflection_level="full_with_precision",
+        table_loader_class=DriverValuesArrowLoader,
     )
     for table, key in PRIMARY_KEYS.items():
         resource = source.resources[table]
