@@ -1,8 +1,9 @@
 """ERP source: products, stores, orders and order lines from the ERP database.
 
-dlt's ``sql_database`` source with the pyarrow backend (Arrow batches, not Python rows),
-its rows converted to Arrow by ``DriverValuesArrowLoader`` (see ``arrow_loader``), incremental on ``updated_at`` and merged on each table's primary key, so bronze holds the
-latest version of every ERP row. Works against any SQLAlchemy URL: the demo's SQLite file,
+dlt's ``sql_database`` source with the pyarrow backend (Arrow batches, not Python rows;
+``arrow_loader`` converts the driver's values in Arrow), incremental on ``updated_at`` and
+merged on each table's primary key, so bronze holds the latest version of every ERP row.
+Works against any SQLAlchemy URL: the demo's SQLite file,
 PostgreSQL (``postgresql+psycopg2://``) or MariaDB/MySQL (``mysql+pymysql://``).
 
 Each run re-reads ``lookback_minutes`` before the cursor, so a change stamped earlier than
