@@ -4,9 +4,10 @@ dlt's ``pyarrow`` backend reads rows through SQLAlchemy, which converts every va
 Python first: on SQLite it parses each ``DATETIME`` string with a regular expression and
 builds a ``Decimal`` for each ``NUMERIC``. That conversion was half of the ERP extraction.
 This loader runs the same query (dlt's, with its incremental ``where`` as literals) as
-plain SQL, so the rows come back as the driver returns them, and lets Arrow convert each
-column to the type dlt derives from the reflected column: a string to a timestamp or a
-date, a float to a decimal, an integer to a boolean, all in Arrow's own code.
+plain SQL, reads the rows from the driver's cursor as the driver returns them (no
+SQLAlchemy row objects either) and lets Arrow convert each column to the type dlt derives
+from the reflected column: a string to a timestamp or a date, a float to a decimal, an
+integer to a boolean, all in Arrow's own code.
 
 Where Arrow cannot convert a column of a chunk (a value of an unexpected type: SQLite
 stores whatever it is given), that chunk goes through dlt's own conversion instead, which
@@ -40,8 +41,17 @@ class DriverValuesArrowLoader(TableLoader):
             try:
                 names = list(result.keys())
                 columns = {name: self.columns.get(name, {"name": name}) for name in names}
-                for partition in result.partitions(self.chunk_size):
-                    yield columns_to_arrow([row._data for row in partition], columns, tz)
+                # SQLAlchemy builds a Row object per row even when it converts nothing: the
+                # rows are read from the driver's cursor, after the one SQLAlchemy may have
+                # read ahead (its buffered strategy reads a row as the query runs)
+                chunk: list[Any] = [row._data for row in result.fetchmany(1)]
+                if not chunk:
+                    return
+                cursor = result.cursor
+                chunk += cursor.fetchmany(self.chunk_size - 1)
+                while chunk:
+                    yield columns_to_arrow(chunk, columns, tz)
+                    chunk = list(cursor.fetchmany(self.chunk_size))
             finally:
                 result.close()
 
@@ -55,12 +65,10 @@ def columns_to_arrow(rows: Sequence[tuple[Any, ...]], columns: TTableSchemaColum
                      tz: str = UTC) -> pa.Table:
     """``rows`` as an Arrow table of the types dlt gives ``columns`` (dlt's conversion if not)."""
     caps = _capabilities()
-    names = list(columns)
     arrays = []
     fields = []
     try:
-        for index, name in enumerate(names):
-            column = columns[name]
+        for index, (name, column) in enumerate(columns.items()):
             target = get_py_arrow_datatype(column, caps, tz) if column.get("data_type") else None
             array = _to_type(pa.array([row[index] for row in rows]), target)
             arrays.append(array)

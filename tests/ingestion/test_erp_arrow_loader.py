@@ -78,6 +78,7 @@ def _assert_same_as_dlt(url: str) -> None:
     increment = _read(url, DriverValuesArrowLoader, since)
     assert increment[0].column("item_id").to_pylist() == [3, 4]
     assert increment[0].to_pylist() == _read(url, None, since)[0].to_pylist()
+    assert _read(url, DriverValuesArrowLoader, datetime(2025, 10, 6)) == []
 
 
 @pytest.fixture
