@@ -66,6 +66,9 @@ def test_first_load_lands_every_source(workspace: Paths) -> None:
                     "select count(*) from bronze_sales.sales_lines "
                     "where _dlt_load_id is null or _loaded_at is null or _source_file is null")
     assert lineage == [(0,)]
+    # the files dlt hands to the warehouse are deleted once loaded, not kept per load
+    assert list(workspace.pipelines_dir.rglob("package_completed.json"))
+    assert not [f for f in workspace.pipelines_dir.rglob("*") if f.suffix == ".parquet"]
 
 
 def test_second_ingest_with_nothing_new_adds_no_rows(workspace: Paths) -> None:
