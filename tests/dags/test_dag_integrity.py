@@ -178,9 +178,24 @@ def test_schedule_catchup_and_retries_are_configured(dag: Any) -> None:
         assert dag.get_task(task_id).retries == 0, f"{task_id} must not retry"
 
 
-def _callbacks(task: Any) -> list[Any]:
-    callbacks = task.on_failure_callback
+def _callbacks(task: Any, kind: str = "on_failure_callback") -> list[Any]:
+    callbacks = getattr(task, kind)
     return list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]
+
+
+def test_every_dbt_task_lets_the_collector_skip_what_exists_before_dbt_runs(dag: Any) -> None:
+    import gc
+
+    from orchestration.dbt_graph import freeze_what_exists
+
+    for task in dbt_tasks(dag):
+        assert freeze_what_exists in _callbacks(task, "on_execute_callback"), task.task_id
+    frozen = gc.get_freeze_count()
+    try:
+        freeze_what_exists({})
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_duckdb_tasks_share_a_one_writer_pool(dag: Any) -> None:
