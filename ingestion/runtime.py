@@ -27,10 +27,8 @@ RUNTIME_DEFAULTS = {
     "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
     # Arrow tables get the load id too, so every bronze row can be traced to its load.
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
-    # dlt hands Arrow data to the warehouse as parquet files it reads back once, on this
-    # machine: compressing them only costs time (scale 20, sales ingest ~10 %). Once loaded
-    # they are deleted; dlt keeps them by default, a copy of every load in the pipelines folder.
-    "DATA_WRITER__COMPRESSION": "none",
+    # The files dlt hands to the warehouse (parquet, for Arrow data) are deleted once loaded:
+    # dlt keeps them by default, a copy of every load in the pipelines folder.
     "LOAD__DELETE_COMPLETED_JOBS": "true",
 }
 
