@@ -24,7 +24,7 @@ from dlt.sources.sql_database.arrow_helpers import row_tuples_to_arrow
 
 from ingestion.erp.arrow_loader import DriverValuesArrowLoader, columns_to_arrow
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"item_id": 1, "sku": "A-1", "price": 19.99, "discount": 0, "active": True,
      "opened_on": "2025-01-02", "updated_at": "2025-10-03 08:00:00.000000"},
     {"item_id": 2, "sku": "B-2", "price": 5, "discount": 0.5, "active": False,
@@ -58,6 +58,16 @@ def _create_items(url: str, rows: list[dict[str, Any]]) -> None:
     engine.dispose()
 
 
+def _execute(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """One statement as written (no SQLAlchemy typing), committed; the rows it returns."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        result = conn.exec_driver_sql(sql)
+        rows = [tuple(row) for row in result] if result.returns_rows else []
+    engine.dispose()
+    return rows
+
+
 def _read(url: str, loader: type[DriverValuesArrowLoader] | None,
           since: datetime | None = None) -> list[pa.Table]:
     resource = sql_table(credentials=url, table="items", backend="pyarrow", chunk_size=3,
@@ -88,23 +98,18 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 def test_sqlite_tables_equal_dlts_own(sqlite_url: str) -> None:
     _create_items(sqlite_url, ROWS)
-    raw = sa.create_engine(sqlite_url)
-    with raw.connect() as conn:
-        stored = conn.exec_driver_sql("select typeof(price), typeof(updated_at), typeof(active) "
-                                      "from items where item_id = 1").one()
-    raw.dispose()
-    assert tuple(stored) == ("real", "text", "integer")  # what the driver hands back as is
+    stored = _execute(sqlite_url, "select typeof(price), typeof(updated_at), typeof(active) "
+                                  "from items where item_id = 1")
+    assert stored == [("real", "text", "integer")]  # what the driver hands back as is
     _assert_same_as_dlt(sqlite_url)
 
 
 @pytest.mark.postgres
 def test_postgres_tables_equal_dlts_own(pg_database: str) -> None:
     _create_items(pg_database, ROWS)
-    engine = sa.create_engine(pg_database)
-    with engine.begin() as conn:  # psycopg2 hands back zone-aware datetimes for this one
-        conn.exec_driver_sql("alter table items add column changed_at timestamptz "
-                             "default '2025-10-03 10:00:00+02'")
-    engine.dispose()
+    # psycopg2 hands back zone-aware datetimes for this one
+    _execute(pg_database, "alter table items add column changed_at timestamptz "
+                          "default '2025-10-03 10:00:00+02'")
     _assert_same_as_dlt(pg_database)
 
 
@@ -125,11 +130,9 @@ def test_text_timestamp_of_a_zoned_column_is_read_as_utc_like_dlt() -> None:
 
 def test_a_value_arrow_cannot_convert_fails_naming_the_column(sqlite_url: str) -> None:
     _create_items(sqlite_url, ROWS[:1])
-    engine = sa.create_engine(sqlite_url)
-    with engine.begin() as conn:  # SQLite stores text in a NUMERIC column without a word
-        conn.exec_driver_sql("insert into items values (9, 'Z', 'n/a', 0, 1, null, "
-                             "'2025-10-06 00:00:00.000000')")
-    engine.dispose()
+    # SQLite stores text in a NUMERIC column without a word
+    _execute(sqlite_url, "insert into items values (9, 'Z', 'n/a', 0, 1, null, "
+                         "'2025-10-06 00:00:00.000000')")
     with pytest.raises(Exception) as failure:
         _read(sqlite_url, DriverValuesArrowLoader)
     assert isinstance(failure.value.__context__ or failure.value, PyToArrowConversionException)
