@@ -1,0 +1,120 @@
+"""The dbt project parsed once in the scheduler (``tools/parsed_dbt_runner.py``).
+
+Real dbt on a real DuckDB file, on a copy of the project (so a test can change a file of
+it): a command runs on the parsed manifest while the project is as it was parsed, and dbt
+parses again once it changed, or when the command needs its own parse. The process holding
+the manifest can still fork a task that parses: the parse ran in a child process, so dbt's
+static parser never started its thread pool in the parent (a fork of a process where it did
+hangs in its next parse).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tools.parsed_dbt_runner import ParsedProjectRunner, parse_project
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_PARTS = ("models", "macros", "snapshots", "seeds", "tests/dbt", "dbt_project.yml",
+                 "profiles.yml", "packages.yml")
+
+
+@pytest.fixture(scope="module")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the dbt project, its DuckDB warehouse in the copy."""
+    copy = tmp_path_factory.mktemp("dbt-project")
+    for part in PROJECT_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, copy / part)
+        else:
+            shutil.copy2(source, copy / part)
+    previous = os.environ.get("RETAIL_DUCKDB_PATH")
+    os.environ["RETAIL_DUCKDB_PATH"] = str(copy / "retail.duckdb")
+    yield copy
+    if previous is None:
+        os.environ.pop("RETAIL_DUCKDB_PATH", None)
+    else:
+        os.environ["RETAIL_DUCKDB_PATH"] = previous
+
+
+@pytest.fixture(scope="module")
+def parsed(project_copy: Path) -> ParsedProjectRunner:
+    return parse_project(project_copy, project_copy, "duckdb")
+
+
+def _build(project: Path, *extra: str) -> list[str]:
+    """Build the date dimension alone (its relationship tests need the facts: left out)."""
+    return ["run", "--select", "dim_date", "--project-dir", str(project),
+            "--profiles-dir", str(project), *extra]
+
+
+def test_a_build_runs_on_the_parsed_manifest(parsed: ParsedProjectRunner,
+                                             project_copy: Path) -> None:
+    result = parsed.invoke(_build(project_copy, "--target", "duckdb"))
+    assert result.success, result.exception
+    assert parsed.used_parsed
+    # dbt-duckdb keeps the database open in this process: a connection must match its own
+    with duckdb.connect(str(project_copy / "retail.duckdb")) as con:
+        days = con.execute("select count(*) from gold.dim_date").fetchone()
+    assert days is not None and days[0] > 365
+
+
+def test_commands_the_manifest_does_not_fit_parse_for_themselves(
+        parsed: ParsedProjectRunner, project_copy: Path) -> None:
+    assert parsed.why_not(_build(project_copy)) is None
+    assert parsed.why_not(["--quiet", "test", "--select", "dim_date"]) is None
+    assert "parses for itself" in str(parsed.why_not(["parse"]))
+    assert "parses for itself" in str(parsed.why_not(["docs", "generate"]))
+    assert "--vars" in str(parsed.why_not([*_build(project_copy), "--vars", "{a: 1}"]))
+    assert "target duckdb" in str(parsed.why_not([*_build(project_copy), "--target",
+                                                  "postgres"]))
+
+
+def test_a_changed_project_is_parsed_again(parsed: ParsedProjectRunner,
+                                           project_copy: Path) -> None:
+    model = project_copy / "models" / "marts" / "core" / "dim_date.sql"
+    model.write_text(model.read_text() + "\n-- changed while the scheduler ran\n")
+    assert "changed since the scheduler started" in str(parsed.why_not(_build(project_copy)))
+    result = parsed.invoke(_build(project_copy))
+    assert result.success, result.exception
+    assert not parsed.used_parsed
+
+
+def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(
+        project_copy: Path, tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import os, sys, tempfile
+        from pathlib import Path
+        from tools.parsed_dbt_runner import parse_project
+        from dbt.cli.main import dbtRunner
+        project = Path({str(project_copy)!r})
+        parse_project(project, project, "duckdb")
+        child = os.fork()
+        if child == 0:
+            with tempfile.TemporaryDirectory() as target:
+                result = dbtRunner().invoke(["--quiet", "parse", "--project-dir", str(project),
+                                             "--profiles-dir", str(project),
+                                             "--target-path", target])
+            os._exit(0 if result.success else 3)
+        sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_a_project_dbt_cannot_parse_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "dbt_project.yml").write_text("name: [not, a, name]\n")
+    with pytest.raises(RuntimeError, match="could not parse"):
+        parse_project(tmp_path, tmp_path, "duckdb")
