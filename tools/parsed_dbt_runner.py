@@ -27,10 +27,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.contracts.graph.manifest import Manifest
 
-PROJECT_FOLDERS = ("models", "macros", "snapshots", "seeds", "tests", "analyses")
+PROJECT_FOLDERS = {"model-paths": ["models"], "macro-paths": ["macros"],
+                   "snapshot-paths": ["snapshots"], "seed-paths": ["seeds"],
+                   "test-paths": ["tests"], "analysis-paths": ["analyses"]}
+"""dbt_project.yml's keys for the folders dbt parses, with dbt's defaults."""
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml",
                  "selectors.yml")
 COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"})
@@ -41,11 +45,21 @@ log = logging.getLogger(__name__)
 Fingerprint = tuple[tuple[str, int, int], ...]
 
 
+def project_folders(project_dir: Path) -> list[Path]:
+    """The folders dbt parses, as ``dbt_project.yml`` names them."""
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    return [project_dir / folder for key, default in PROJECT_FOLDERS.items()
+            for folder in (config.get(key) or default)]
+
+
 def project_fingerprint(project_dir: Path) -> Fingerprint:
     """Path, size and modification time of every file a parse of the project reads."""
     paths = [project_dir / name for name in PROJECT_FILES]
-    for folder in PROJECT_FOLDERS:
-        paths.extend(path for path in (project_dir / folder).rglob("*") if path.is_file())
+    for folder in project_folders(project_dir):
+        paths.extend(path for path in folder.rglob("*") if path.is_file())
     entries = []
     for path in paths:
         try:
@@ -152,9 +166,10 @@ def _parse_and_pickle(project_dir: Path, profiles_dir: Path, target: str, out: P
 
 
 def _manifest_state(manifest: Manifest) -> tuple[Any, ...]:
-    """The manifest's fields as they are, without its lock and lookups (both made again on
-    first use). dbt's own ``Manifest.__reduce_ex__`` leaves fields out and shifts the rest
-    into the wrong ones (dbt 1.11: the source lookup becomes a ref lookup)."""
+    """The manifest's fields as they are, without its lock (``parse_project`` gives it one)
+    and its lookups (made again on first use). dbt's own ``Manifest.__reduce_ex__`` leaves
+    fields out and shifts the rest into the wrong ones (dbt 1.11: the source lookup becomes a
+    ref lookup)."""
     state = {name: None if name.endswith("_lookup") else value
              for name, value in vars(manifest).items() if name != "_lock"}
     return object.__new__, (Manifest,), state

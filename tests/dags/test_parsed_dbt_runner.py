@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tools.parsed_dbt_runner import ParsedProjectRunner, parse_project
+from tools.parsed_dbt_runner import ParsedProjectRunner, parse_project, project_fingerprint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ("models", "macros", "snapshots", "seeds", "tests/dbt", "dbt_project.yml",
@@ -118,3 +118,12 @@ def test_a_project_dbt_cannot_parse_is_reported(tmp_path: Path) -> None:
     (tmp_path / "dbt_project.yml").write_text("name: [not, a, name]\n")
     with pytest.raises(RuntimeError, match="could not parse"):
         parse_project(tmp_path, tmp_path, "duckdb")
+
+
+def test_the_fingerprint_covers_the_folders_dbt_project_yml_names(project_copy: Path) -> None:
+    files = {entry[0] for entry in project_fingerprint(project_copy)}
+    assert "dbt_project.yml" in files
+    assert any(name.startswith("models/") and name.endswith(".sql") for name in files)
+    assert any(name.startswith("tests/dbt/") for name in files)  # test-paths: ["tests/dbt"]
+    (project_copy / "notes.txt").write_text("not read by dbt\n")
+    assert "notes.txt" not in {entry[0] for entry in project_fingerprint(project_copy)}
