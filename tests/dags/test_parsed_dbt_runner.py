@@ -53,7 +53,8 @@ def parsed(project_copy: Path) -> ParsedProjectRunner:
 
 
 def _build(project: Path, *extra: str) -> list[str]:
-    """Build the date dimension alone (its relationship tests need the facts: left out)."""
+    """Run the date dimension alone (`build` would also run its relationship tests, which
+    need the facts)."""
     return ["run", "--select", "dim_date", "--project-dir", str(project),
             "--profiles-dir", str(project), *extra]
 
@@ -90,8 +91,7 @@ def test_a_changed_project_is_parsed_again(parsed: ParsedProjectRunner,
     assert not parsed.used_parsed
 
 
-def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(
-        project_copy: Path, tmp_path: Path) -> None:
+def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(project_copy: Path) -> None:
     script = textwrap.dedent(f"""
         import os, sys, tempfile
         from pathlib import Path
