@@ -25,7 +25,6 @@ import importlib
 import os
 import sys
 import time
-from pathlib import Path
 
 PRELOADED_MODULES = (
     "dbt.cli.main",
@@ -63,22 +62,23 @@ def preload(names: list[str]) -> list[str]:
     return missing
 
 
-def preparse_project(target: str) -> str:
-    """Parse the dbt project for the LOCAL mode's tasks; say what was done."""
-    project = os.environ.get("RETAIL_DBT_PROJECT_DIR")
-    if os.environ.get("RETAIL_SCHEDULER_PARSES_DBT", "1").strip().lower() in {"0", "false", "no"}:
-        return "dbt project not parsed ahead (RETAIL_SCHEDULER_PARSES_DBT is off)"
-    if not project:
-        return "dbt project not parsed ahead (RETAIL_DBT_PROJECT_DIR not set)"
-    if os.environ.get("RETAIL_DBT_EXECUTION_MODE", "local").strip().lower() != "local":
-        return "dbt project not parsed ahead (only the LOCAL execution mode runs dbt per task)"
+def preparse_project() -> str:
+    """Parse the dbt project for the LOCAL mode's tasks; say what was done.
+
+    The project, profiles and target are the DAG's own settings (``load_settings``).
+    """
     started = time.monotonic()
     try:
+        from dags.orchestration.settings import load_settings
+        from ingestion.settings import choice_setting
         from tools.parsed_dbt_runner import install_for_cosmos, parse_project
 
-        project_dir = Path(project)
-        profiles_dir = project_dir / os.environ.get("RETAIL_DBT_PROFILES_DIR", ".")
-        runner = parse_project(project_dir, profiles_dir, target)
+        if choice_setting("RETAIL_SCHEDULER_PARSES_DBT", "1", ("0", "1")) == "0":
+            return "dbt project not parsed ahead (RETAIL_SCHEDULER_PARSES_DBT=0)"
+        settings = load_settings()
+        if settings.dbt_execution_mode != "local":
+            return "dbt project not parsed ahead (only the LOCAL execution mode runs dbt per task)"
+        runner = parse_project(settings.project_dir, settings.profiles_dir, settings.target)
         if not install_for_cosmos(runner):
             return "dbt project parsed, but this cosmos has no runner to replace: left to tasks"
     except Exception as error:  # noqa: BLE001 - whatever it is, the tasks parse as before
@@ -88,15 +88,14 @@ def preparse_project(target: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
-    target = os.environ.get("RETAIL_DBT_TARGET", "duckdb")
-    names = modules_to_preload(target)
+    names = modules_to_preload(os.environ.get("RETAIL_DBT_TARGET", "duckdb"))
     missing = preload(names)
     loaded = [name for name in names if name not in missing]
     print(f"preloaded for the dbt tasks in {time.monotonic() - started:.1f} s: "
           f"{', '.join(loaded) or 'nothing'}"
           + (f"; not importable, left to the tasks: {', '.join(missing)}" if missing else ""),
           file=sys.stderr, flush=True)
-    print(preparse_project(target), file=sys.stderr, flush=True)
+    print(preparse_project(), file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()
     from airflow.__main__ import main as airflow_main
