@@ -69,8 +69,8 @@ def preparse_project() -> str:
     """
     started = time.monotonic()
     try:
-        from dags.orchestration.settings import load_settings
         from ingestion.settings import choice_setting
+        from orchestration.settings import load_settings
         from tools.parsed_dbt_runner import install_for_cosmos, parse_project
 
         if choice_setting("RETAIL_SCHEDULER_PARSES_DBT", "1", ("0", "1")) == "0":
