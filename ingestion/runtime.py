@@ -30,6 +30,10 @@ RUNTIME_DEFAULTS = {
     # The files dlt hands to the warehouse (parquet, for Arrow data) are deleted once loaded:
     # dlt keeps them by default, a copy of every load in the pipelines folder.
     "LOAD__DELETE_COMPLETED_JOBS": "true",
+    # Airflow's OpenLineage listener emits a task's events from a thread of the task's process
+    # rather than from a fork of it. Under `airflow dags test` a fork that looks a connection
+    # up (the Power BI task's lineage) hangs until the provider kills it, 13 s per event.
+    "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
 }
 
 

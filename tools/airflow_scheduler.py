@@ -7,7 +7,7 @@ otherwise import dbt, its adapter and cosmos' own operator modules again for eac
 DAG's dbt tasks (about 1.5 to 2.5 s a task on a 2-core laptop). The forked processes share
 those pages with the scheduler until they write to them.
 
-It also parses the dbt project once (``tools/parsed_dbt_runner.py``) and hands cosmos a
+It also parses the dbt project once (``dags/orchestration/parsed_dbt_runner.py``) and hands cosmos a
 runner holding the manifest, so a task does not rebuild it from the partial-parse file; then
 it freezes Python's collector on all of it (``gc.freeze()``), so the collections of the
 processes forked from it do not walk those objects again.
@@ -70,8 +70,8 @@ def preparse_project() -> str:
     started = time.monotonic()
     try:
         from ingestion.settings import choice_setting
+        from orchestration.parsed_dbt_runner import install_for_cosmos, parse_project
         from orchestration.settings import load_settings
-        from tools.parsed_dbt_runner import install_for_cosmos, parse_project
 
         if choice_setting("RETAIL_SCHEDULER_PARSES_DBT", "1", ("0", "1")) == "0":
             return "dbt project not parsed ahead (RETAIL_SCHEDULER_PARSES_DBT=0)"

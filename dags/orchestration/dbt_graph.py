@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,19 @@ def freeze_what_exists(context: Any) -> None:
     gc.freeze()
 
 
+def share_the_parse(settings: Settings, context: Any) -> None:
+    """Let the dbt tasks of one process run on one parse of the project.
+
+    The scheduler's parse, where the task is its fork; otherwise the process parses once
+    when it starts its second dbt command (``dag.test()`` runs every task in one process):
+    ``orchestration/parsed_dbt_runner.py``. Imported here, as the task starts, so that
+    parsing the DAG file does not import dbt.
+    """
+    from orchestration.parsed_dbt_runner import install_shared_parse
+
+    install_shared_parse(settings.project_dir, settings.profiles_dir, settings.target)
+
+
 def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> DbtTaskGroup:
     """The cosmos task group of the whole project (or of ``RETAIL_DBT_SELECT``)."""
     if not settings.manifest_path.is_file():
@@ -91,8 +105,11 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
             "--profiles-dir .` in the project (the Makefile does before `make airflow`), "
             "or point RETAIL_DBT_MANIFEST_PATH at one"
         )
-    operator_args: dict[str, Any] = {"install_deps": False,
-                                     "on_execute_callback": freeze_what_exists}
+    watcher = settings.dbt_execution_mode == "watcher"
+    # under the watcher one producer task runs dbt once: nothing to share
+    on_start = [freeze_what_exists] if watcher else [partial(share_the_parse, settings),
+                                                     freeze_what_exists]
+    operator_args: dict[str, Any] = {"install_deps": False, "on_execute_callback": on_start}
     if openlineage_enabled():
         # cosmos reports each node's lineage from run_results.json and manifest.json; the
         # callback adds the seeds and snapshots the OpenLineage dbt integration leaves out.
@@ -101,7 +118,6 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
         # otherwise nothing reads them (cosmos reads the runner's result): not writing them
         # saves time on every task.
         operator_args["dbt_cmd_global_flags"] = ["--no-write-json"]
-    watcher = settings.dbt_execution_mode == "watcher"
     producer_args: dict[str, Any] = {}
     if settings.warehouse_pool:
         # Under the watcher only the producer writes the warehouse; its sensors only read

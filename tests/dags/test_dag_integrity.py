@@ -198,6 +198,16 @@ def test_every_dbt_task_lets_the_collector_skip_what_exists_before_dbt_runs(dag:
         gc.unfreeze()
 
 
+def test_every_dbt_task_shares_its_process_parse_of_the_project(dag: Any) -> None:
+    from orchestration.dbt_graph import share_the_parse
+
+    for task in dbt_tasks(dag):
+        starts = _callbacks(task, "on_execute_callback")
+        shared = [getattr(callback, "func", None) is share_the_parse for callback in starts]
+        # first: the runner is in place before the collector is frozen on it
+        assert shared[:1] == [True] and shared.count(True) == 1, task.task_id
+
+
 def test_duckdb_tasks_share_a_one_writer_pool(dag: Any) -> None:
     for task in dag.tasks:
         if task.task_id == "powerbi_refresh":

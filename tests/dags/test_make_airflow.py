@@ -149,7 +149,7 @@ def test_task_logs_are_read_from_the_shared_log_folder(
 
 def test_dbt_tasks_run_on_the_project_the_scheduler_parsed(
         airflow_local: Deployment, triggered_run: tuple[dict[str, object], dict[str, str]]) -> None:
-    """tools/parsed_dbt_runner.py: the scheduler parsed the project once (in a child
+    """dags/orchestration/parsed_dbt_runner.py: the scheduler parsed the project once (in a child
     process) and a dbt task, forked from it, ran on that parse instead of parsing again."""
     assert "dbt project parsed for the tasks in" in airflow_local.log.read_text()
     api = airflow_local.api()
@@ -158,7 +158,7 @@ def test_dbt_tasks_run_on_the_project_the_scheduler_parsed(
                             "dbt.dim_customer_model_build")
     finally:
         api.close()
-    assert "dbt runs on the project the scheduler parsed when it started" in text, text[-3000:]
+    assert "dbt runs on the project the scheduler parsed" in text, text[-3000:]
     assert "Completed successfully" in text
 
 

@@ -1,11 +1,12 @@
-"""The dbt project parsed once in the scheduler (``tools/parsed_dbt_runner.py``).
+"""The dbt project parsed once for many dbt tasks (``dags/orchestration/parsed_dbt_runner.py``).
 
 Real dbt on a real DuckDB file, on a copy of the project (so a test can change a file of
 it): a command runs on the parsed manifest while the project is as it was parsed, and dbt
 parses again once it changed, or when the command needs its own parse. The process holding
 the manifest can still fork a task that parses: the parse ran in a child process, so dbt's
 static parser never started its thread pool in the parent (a fork of a process where it did
-hangs in its next parse).
+hangs in its next parse). A process that runs the tasks itself (``dag.test()``) parses once,
+when it starts its second dbt command, and keeps a runner the scheduler gave it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from tools.parsed_dbt_runner import ParsedProjectRunner, parse_project, project_fingerprint
+from orchestration.parsed_dbt_runner import (
+    ParsedProjectRunner,
+    SharedParseRunner,
+    install_for_cosmos,
+    install_shared_parse,
+    parse_project,
+    project_fingerprint,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ("models", "macros", "snapshots", "seeds", "tests/dbt", "dbt_project.yml",
@@ -81,11 +90,61 @@ def test_commands_the_manifest_does_not_fit_parse_for_themselves(
                                                   "postgres"]))
 
 
+def test_a_changed_environment_variable_the_parse_read_is_parsed_again(
+        parsed: ParsedProjectRunner, project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # profiles.yml names it: the warehouse, and with it the database of every node
+    assert parsed.environment["RETAIL_DUCKDB_PATH"] == str(project_copy / "retail.duckdb")
+    monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(project_copy / "elsewhere.duckdb"))
+    assert "RETAIL_DUCKDB_PATH changed" in str(parsed.why_not(_build(project_copy)))
+    monkeypatch.undo()
+    assert parsed.why_not(_build(project_copy)) is None
+
+
+def test_a_process_parses_once_when_it_starts_its_second_dbt_command(project_copy: Path) -> None:
+    runner = SharedParseRunner(project_copy, project_copy, "duckdb")
+    listed = runner.invoke(["--quiet", "ls", "--select", "dim_date", "--project-dir",
+                            str(project_copy), "--profiles-dir", str(project_copy)])
+    assert listed.success, listed.exception
+    first = runner.invoke(_build(project_copy))
+    assert first.success, first.exception
+    # `ls` parses for itself, and a task process that runs one command parses as before
+    assert runner.commands == 1 and runner.parsed_runner is None
+    for _ in range(2):
+        result = runner.invoke(_build(project_copy))
+        assert result.success, result.exception
+        assert runner.parsed_runner is not None and runner.parsed_runner.used_parsed
+    assert runner.parsed_runner.parsed_by == "this process"
+
+
+@pytest.fixture
+def cosmos_runner_module() -> Iterator[Any]:
+    """cosmos' runner module, its runner put back afterwards."""
+    import airflow  # noqa: F401 - before cosmos, as in a task process
+    from cosmos.dbt import runner
+
+    original = runner._get_cached_dbt_runner
+    yield runner
+    runner._get_cached_dbt_runner = original
+
+
+def test_each_dbt_task_keeps_the_runner_its_process_has(
+        cosmos_runner_module: Any, parsed: ParsedProjectRunner, project_copy: Path) -> None:
+    shared = install_shared_parse(project_copy, project_copy, "duckdb")
+    assert isinstance(shared, SharedParseRunner)
+    assert cosmos_runner_module.get_runner() is shared
+    # the process's next task keeps it, and with it the parse it may hold
+    assert install_shared_parse(project_copy, project_copy, "duckdb") is shared
+    # a fork of the scheduler keeps the scheduler's
+    assert install_for_cosmos(parsed)
+    assert install_shared_parse(project_copy, project_copy, "duckdb") is parsed
+    assert cosmos_runner_module.get_runner() is parsed
+
+
 def test_a_changed_project_is_parsed_again(parsed: ParsedProjectRunner,
                                            project_copy: Path) -> None:
     model = project_copy / "models" / "marts" / "core" / "dim_date.sql"
     model.write_text(model.read_text() + "\n-- changed while the scheduler ran\n")
-    assert "changed since the scheduler started" in str(parsed.why_not(_build(project_copy)))
+    assert "changed since the scheduler parsed it" in str(parsed.why_not(_build(project_copy)))
     result = parsed.invoke(_build(project_copy))
     assert result.success, result.exception
     assert not parsed.used_parsed
@@ -95,7 +154,7 @@ def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(project_copy
     script = textwrap.dedent(f"""
         import os, sys, tempfile
         from pathlib import Path
-        from tools.parsed_dbt_runner import parse_project
+        from orchestration.parsed_dbt_runner import parse_project
         from dbt.cli.main import dbtRunner
         project = Path({str(project_copy)!r})
         parse_project(project, project, "duckdb")

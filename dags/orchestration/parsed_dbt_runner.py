@@ -1,23 +1,32 @@
-"""The dbt project parsed once, in the scheduler, for every dbt task forked from it.
+"""The dbt project parsed once for many dbt tasks, instead of once by each.
 
 Each dbt task of the DAG starts dbt, which reads the partial-parse file and rebuilds the
-project's manifest: about 1 s of every task's 2 to 2.5 s on a 2-core laptop. The scheduler
-(``tools/airflow_scheduler.py``) parses the project once instead and gives cosmos a
-``dbtRunner`` holding that manifest (dbt's documented way to run several commands on one
-parse); the LocalExecutor's task processes are forks of the scheduler, so each finds it
-ready.
+project's manifest: about 1 s of every task's 2 to 2.5 s on a 2-core laptop. Two kinds of
+process run many dbt tasks, and each gives cosmos a ``dbtRunner`` holding one manifest
+(dbt's documented way to run several commands on one parse):
+
+- the scheduler of ``make airflow`` (``tools/airflow_scheduler.py``) parses the project
+  before its executor starts (``parse_project``); the LocalExecutor's task processes are
+  forks of the scheduler, so each finds it ready;
+- a process that runs the tasks itself, one after the other (``dag.test()``, ``airflow dags
+  test``), parses it when its second dbt command starts (``SharedParseRunner``, installed
+  by each dbt task as it starts: ``install_shared_parse``). A task process that runs one
+  command and exits never gets there, and parses as before.
 
 The manifest is used only while it still describes the project: for a command that builds
 or tests, with the target it was parsed for, no ``--vars`` (vars change what a parse
-renders), and while no file of the project has changed since (sizes and modification times
-of the project's files, a few milliseconds to read). Otherwise dbt parses as before.
+renders), while no file of the project has changed since (sizes and modification times
+of the project's files, a few milliseconds to read) and while every environment variable
+the parse read has the value it had then. Otherwise dbt parses as before.
 """
 
 from __future__ import annotations
 
 import copyreg
 import logging
+import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -40,9 +49,12 @@ PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencie
 COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"})
 """The commands that take a manifest as it is; others (``parse``, ``docs``, ``deps``) parse."""
 
+ENV_VAR_CALL = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
+
 log = logging.getLogger(__name__)
 
 Fingerprint = tuple[tuple[str, int, int], ...]
+Environment = dict[str, str | None]
 
 
 def project_folders(project_dir: Path) -> list[Path]:
@@ -70,6 +82,19 @@ def project_fingerprint(project_dir: Path) -> Fingerprint:
     return tuple(sorted(entries))
 
 
+def parse_environment(manifest: Manifest, project_dir: Path, profiles_dir: Path) -> Environment:
+    """The values of the environment variables a parse of the project read: those dbt
+    recorded in the manifest and those ``dbt_project.yml`` and ``profiles.yml`` name (the
+    target's database, schemas and configs rendered into every node)."""
+    names = set(manifest.env_vars)
+    for path in (project_dir / "dbt_project.yml", profiles_dir / "profiles.yml"):
+        try:
+            names.update(ENV_VAR_CALL.findall(path.read_text()))
+        except OSError:
+            continue
+    return {name: os.environ.get(name) for name in sorted(names)}
+
+
 def _option(args: Sequence[str], *names: str) -> str | None:
     for index, arg in enumerate(args):
         for name in names:
@@ -80,21 +105,29 @@ def _option(args: Sequence[str], *names: str) -> str | None:
     return None
 
 
+def command_of(args: Sequence[str]) -> str | None:
+    """The dbt command of a dbt command line (its first word that is not an option)."""
+    return next((arg for arg in args if not arg.startswith("-")), None)
+
+
 class ParsedProjectRunner(dbtRunner):
     """A ``dbtRunner`` that hands dbt the manifest parsed ahead while it still applies."""
 
     def __init__(self, manifest: Manifest, project_dir: Path, target: str,
-                 fingerprint: Fingerprint) -> None:
+                 fingerprint: Fingerprint, environment: Environment,
+                 parsed_by: str = "the scheduler") -> None:
         super().__init__()
         self.parsed = manifest
         self.project_dir = project_dir
         self.target = target
         self.fingerprint = fingerprint
+        self.environment = environment
+        self.parsed_by = parsed_by
         self.used_parsed = False
 
     def why_not(self, args: Sequence[str]) -> str | None:
         """Why ``args`` cannot run on the parsed manifest; ``None`` when they can."""
-        command = next((arg for arg in args if not arg.startswith("-")), None)
+        command = command_of(args)
         if command not in COMMANDS:
             return f"dbt {command} parses for itself"
         if _option(args, "--vars") is not None:
@@ -102,7 +135,11 @@ class ParsedProjectRunner(dbtRunner):
         if _option(args, "--target", "-t") not in (None, self.target):
             return f"the manifest was parsed for the target {self.target}"
         if project_fingerprint(self.project_dir) != self.fingerprint:
-            return f"a file of {self.project_dir} changed since the scheduler started"
+            return f"a file of {self.project_dir} changed since {self.parsed_by} parsed it"
+        changed = [name for name, value in self.environment.items()
+                   if os.environ.get(name) != value]
+        if changed:
+            return f"the environment variable {changed[0]} changed since {self.parsed_by} parsed"
         return None
 
     def invoke(self, args: list[str], **kwargs: Any) -> dbtRunnerResult:
@@ -110,7 +147,7 @@ class ParsedProjectRunner(dbtRunner):
         self.used_parsed = reason is None
         self.manifest = self.parsed if self.used_parsed else None
         if self.used_parsed:
-            log.info("dbt runs on the project the scheduler parsed when it started")
+            log.info("dbt runs on the project %s parsed", self.parsed_by)
         else:
             log.info("dbt parses the project: %s", reason)
         return super().invoke(args, **kwargs)
@@ -123,12 +160,11 @@ def parse_project(project_dir: Path, profiles_dir: Path, target: str,
     The parse runs apart because dbt's static parser (``dbt_extractor``) starts a thread
     pool the first time it runs, and a process forked after that hangs for ever as soon as
     it parses again (a task whose project changed, which parses as before): the pool's
-    threads do not exist in the fork. The child parses from the project's partial-parse file
-    into a temporary target folder (the project's ``target/``, whose ``manifest.json`` the
-    DAG reads, is left as it is) and hands the manifest over pickled. Raises
-    ``RuntimeError`` when dbt cannot parse the project.
+    threads do not exist in the fork. The child parses (``parse_here``) and hands the
+    manifest over pickled. Raises ``RuntimeError`` when dbt cannot parse the project.
     """
     fingerprint = project_fingerprint(project_dir)
+    environment = {name: os.environ.get(name) for name in os.environ}
     with tempfile.TemporaryDirectory(prefix="retail-dbt-parse-") as work:
         pickled = Path(work) / "manifest.pickle"
         done = subprocess.run(
@@ -142,11 +178,15 @@ def parse_project(project_dir: Path, profiles_dir: Path, target: str,
         raise RuntimeError(f"the parse of {project_dir} gave no manifest")
     # a lock of each process's own, not a semaphore every forked task would share
     manifest._lock = threading.Lock()  # type: ignore[assignment]
-    return ParsedProjectRunner(manifest, project_dir, target, fingerprint)
+    environment = {name: environment.get(name) for name in
+                   parse_environment(manifest, project_dir, profiles_dir)}
+    return ParsedProjectRunner(manifest, project_dir, target, fingerprint, environment)
 
 
-def _parse_and_pickle(project_dir: Path, profiles_dir: Path, target: str, out: Path) -> int:
-    """The child's part of ``parse_project``."""
+def parse_here(project_dir: Path, profiles_dir: Path, target: str) -> Manifest:
+    """Parse the project in this process, from its partial-parse file, into a temporary
+    target folder (the project's ``target/``, whose ``manifest.json`` the DAG reads, is left
+    as it is). Raises ``RuntimeError`` when dbt cannot parse the project."""
     with tempfile.TemporaryDirectory(prefix="retail-dbt-parse-") as target_path:
         partial_parse = project_dir / "target" / "partial_parse.msgpack"
         if partial_parse.is_file():
@@ -156,12 +196,21 @@ def _parse_and_pickle(project_dir: Path, profiles_dir: Path, target: str, out: P
             "--profiles-dir", str(profiles_dir), "--target", target,
             "--target-path", target_path])
     if not result.success or not isinstance(result.result, Manifest):
-        print(f"dbt parse failed: {result.exception}", file=sys.stderr)
+        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    return result.result
+
+
+def _parse_and_pickle(project_dir: Path, profiles_dir: Path, target: str, out: Path) -> int:
+    """The child's part of ``parse_project``."""
+    try:
+        manifest = parse_here(project_dir, profiles_dir, target)
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
         return 1
     with out.open("wb") as file:
         pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, Manifest: _manifest_state}
-        pickler.dump(result.result)
+        pickler.dump(manifest)
     return 0
 
 
@@ -175,15 +224,84 @@ def _manifest_state(manifest: Manifest) -> tuple[Any, ...]:
     return object.__new__, (Manifest,), state
 
 
-def install_for_cosmos(runner: dbtRunner) -> bool:
-    """Make cosmos' DBT_RUNNER invocations use ``runner``; ``False`` if cosmos has no hook."""
+class SharedParseRunner(dbtRunner):
+    """cosmos' runner in a process given no parse ahead: the project is parsed here, once,
+    when the process starts its second dbt command, and every later one runs on that parse
+    while it applies (``ParsedProjectRunner``). Until then, and if that parse fails, dbt
+    parses for each command as before."""
+
+    def __init__(self, project_dir: Path, profiles_dir: Path, target: str) -> None:
+        super().__init__()
+        self.project_dir = project_dir
+        self.profiles_dir = profiles_dir
+        self.target = target
+        self.commands = 0
+        self.parsed_runner: ParsedProjectRunner | None = None
+        self.parse_failed = False
+
+    def _parse_once(self) -> None:
+        fingerprint = project_fingerprint(self.project_dir)
+        try:
+            manifest = parse_here(self.project_dir, self.profiles_dir, self.target)
+        except RuntimeError as error:
+            self.parse_failed = True
+            log.warning("dbt parses for each command: %s", error)
+            return
+        environment = parse_environment(manifest, self.project_dir, self.profiles_dir)
+        self.parsed_runner = ParsedProjectRunner(manifest, self.project_dir, self.target,
+                                                 fingerprint, environment,
+                                                 parsed_by="this process")
+
+    def invoke(self, args: list[str], **kwargs: Any) -> dbtRunnerResult:
+        if self.parsed_runner is None and not self.parse_failed and command_of(args) in COMMANDS:
+            self.commands += 1
+            if self.commands >= 2:
+                self._parse_once()
+        if self.parsed_runner is not None:
+            return self.parsed_runner.invoke(args, **kwargs)
+        return super().invoke(args, **kwargs)
+
+
+def _cosmos_runner_module() -> Any:
     import airflow  # noqa: F401 - first: cosmos' modules import airflow's plugins, which import cosmos
     from cosmos.dbt import runner as cosmos_runner
 
     if not callable(getattr(cosmos_runner, "_get_cached_dbt_runner", None)):
+        return None
+    return cosmos_runner
+
+
+def installed_runner() -> dbtRunner | None:
+    """The runner this module gave cosmos in this process, if any."""
+    cosmos_runner = _cosmos_runner_module()
+    getter = getattr(cosmos_runner, "_get_cached_dbt_runner", None)
+    runner = getattr(getter, "runner", None)
+    return runner if isinstance(runner, dbtRunner) else None
+
+
+def install_for_cosmos(runner: dbtRunner) -> bool:
+    """Make cosmos' DBT_RUNNER invocations use ``runner``; ``False`` if cosmos has no hook."""
+    cosmos_runner = _cosmos_runner_module()
+    if cosmos_runner is None:
         return False
-    cosmos_runner._get_cached_dbt_runner = lambda: runner
+
+    def get_runner() -> dbtRunner:
+        return runner
+
+    get_runner.runner = runner  # type: ignore[attr-defined]
+    cosmos_runner._get_cached_dbt_runner = get_runner
     return True
+
+
+def install_shared_parse(project_dir: Path, profiles_dir: Path, target: str) -> dbtRunner | None:
+    """Give cosmos a ``SharedParseRunner`` unless this process already has a runner of this
+    module (the scheduler's parse, or an earlier task's); return the runner in place."""
+    runner = installed_runner()
+    if runner is None:
+        runner = SharedParseRunner(project_dir, profiles_dir, target)
+        if not install_for_cosmos(runner):
+            return None
+    return runner
 
 
 if __name__ == "__main__":
