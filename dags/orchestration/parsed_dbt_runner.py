@@ -134,6 +134,10 @@ class ParsedProjectRunner(dbtRunner):
             return "the command sets --vars"
         if _option(args, "--target", "-t") not in (None, self.target):
             return f"the manifest was parsed for the target {self.target}"
+        return self.stale()
+
+    def stale(self) -> str | None:
+        """How the project or its environment changed since the parse; ``None`` if not."""
         if project_fingerprint(self.project_dir) != self.fingerprint:
             return f"a file of {self.project_dir} changed since {self.parsed_by} parsed it"
         changed = [name for name, value in self.environment.items()
@@ -228,7 +232,8 @@ class SharedParseRunner(dbtRunner):
     """cosmos' runner in a process given no parse ahead: the project is parsed here, once,
     when the process starts its second dbt command, and every later one runs on that parse
     while it applies (``ParsedProjectRunner``). Until then, and if that parse fails, dbt
-    parses for each command as before."""
+    parses for each command as before. Once the project or its environment changed (a
+    second ``dag.test()`` on another warehouse), the count starts again."""
 
     def __init__(self, project_dir: Path, profiles_dir: Path, target: str) -> None:
         super().__init__()
@@ -253,6 +258,8 @@ class SharedParseRunner(dbtRunner):
                                                  parsed_by="this process")
 
     def invoke(self, args: list[str], **kwargs: Any) -> dbtRunnerResult:
+        if self.parsed_runner is not None and self.parsed_runner.stale():
+            self.parsed_runner, self.commands = None, 0
         if self.parsed_runner is None and not self.parse_failed and command_of(args) in COMMANDS:
             self.commands += 1
             if self.commands >= 2:
@@ -295,8 +302,13 @@ def install_for_cosmos(runner: dbtRunner) -> bool:
 
 def install_shared_parse(project_dir: Path, profiles_dir: Path, target: str) -> dbtRunner | None:
     """Give cosmos a ``SharedParseRunner`` unless this process already has a runner of this
-    module (the scheduler's parse, or an earlier task's); return the runner in place."""
+    module: the scheduler's parse, or an earlier task's runner for the same project, profiles
+    and target. Return the runner in place."""
     runner = installed_runner()
+    if isinstance(runner, SharedParseRunner) and (
+            runner.project_dir, runner.profiles_dir, runner.target) != (
+            project_dir, profiles_dir, target):
+        runner = None  # another DAG's settings in this process
     if runner is None:
         runner = SharedParseRunner(project_dir, profiles_dir, target)
         if not install_for_cosmos(runner):

@@ -114,6 +114,18 @@ def test_a_process_parses_once_when_it_starts_its_second_dbt_command(project_cop
         assert result.success, result.exception
         assert runner.parsed_runner is not None and runner.parsed_runner.used_parsed
     assert runner.parsed_runner.parsed_by == "this process"
+    # another warehouse (a second dag.test() in the process): it counts again, then parses
+    elsewhere = project_copy / "elsewhere.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAIL_DUCKDB_PATH", str(elsewhere))
+        assert runner.invoke(_build(project_copy)).success
+        assert runner.commands == 1 and runner.parsed_runner is None
+        assert runner.invoke(_build(project_copy)).success
+        assert runner.parsed_runner is not None and runner.parsed_runner.used_parsed
+        assert runner.parsed_runner.environment["RETAIL_DUCKDB_PATH"] == str(elsewhere)
+    with duckdb.connect(str(elsewhere)) as con:
+        days = con.execute("select count(*) from gold.dim_date").fetchone()
+    assert days is not None and days[0] > 365
 
 
 @pytest.fixture
@@ -134,6 +146,10 @@ def test_each_dbt_task_keeps_the_runner_its_process_has(
     assert cosmos_runner_module.get_runner() is shared
     # the process's next task keeps it, and with it the parse it may hold
     assert install_shared_parse(project_copy, project_copy, "duckdb") is shared
+    # a DAG of other settings gets its own
+    other = install_shared_parse(project_copy, project_copy, "postgres")
+    assert isinstance(other, SharedParseRunner) and other is not shared
+    assert other.target == "postgres" and cosmos_runner_module.get_runner() is other
     # a fork of the scheduler keeps the scheduler's
     assert install_for_cosmos(parsed)
     assert install_shared_parse(project_copy, project_copy, "duckdb") is parsed
