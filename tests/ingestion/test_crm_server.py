@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingestion.demo.crm_server import RunningCrmServer
 from ingestion.settings import Paths
+from tools.benchmark.crm_service import served_crm
 
 
 def _get(url: str) -> dict[str, Any]:
@@ -62,3 +65,14 @@ def test_absent_fields_are_omitted_not_null(workspace: Paths) -> None:
     with RunningCrmServer(workspace.crm_dir) as crm:
         rows = _get(f"{crm.base_url}/api/v1/customers?page_size=50")["data"]
     assert all("preferred_channel" not in r for r in rows)
+
+
+def test_the_benchmark_serves_the_crm_from_a_process_of_its_own(workspace: Paths,
+                                                                   tmp_path: Path) -> None:
+    log = tmp_path / "serve-crm.log"
+    with served_crm(dict(os.environ), log) as url:
+        rows = _all_pages(f"{url}/api/v1/customers?page_size=200")
+    assert len({r["customer_id"] for r in rows}) == len(rows) == 500
+    with pytest.raises(urllib.error.URLError):
+        _get(f"{url}/health")  # stopped with the block
+    assert f"CRM API on {url}/api/v1/customers" in log.read_text()
