@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +16,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from tools.airflow_deployment import free_port
+
 STARTUP_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -42,7 +37,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 @contextlib.contextmanager
 def served_crm(env: dict[str, str], log: Path) -> Iterator[str]:
     """``python -m ingestion serve-crm`` on a free loopback port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("a") as out:
         process = subprocess.Popen([sys.executable, "-m", "ingestion", "serve-crm",
