@@ -39,6 +39,54 @@ class Check:
 
         return gx.ExpectationSuite(name=self.name, expectations=list(self.expectations))
 
+    def column_batches(self) -> list[ColumnBatch]:
+        """The expectations grouped by the columns they read, in the order the columns first
+        appear in the suite; expectations of the whole table (row counts) go with the first.
+
+        Each batch reads only its columns (``ColumnBatch.query``), so a check of a large
+        load holds one column in memory at a time instead of every column at once.
+        """
+        groups: dict[tuple[str, ...], list[Any]] = {}
+        table_level: list[Any] = []
+        for expectation in self.expectations:
+            columns = expectation_columns(expectation)
+            if columns:
+                groups.setdefault(columns, []).append(expectation)
+            else:
+                table_level.append(expectation)
+        batches = [ColumnBatch(self.query, columns, tuple(expectations))
+                   for columns, expectations in groups.items()]
+        if not batches:
+            return [ColumnBatch(self.query, (), tuple(table_level))]
+        first = batches[0]
+        batches[0] = ColumnBatch(first.source_query, first.columns,
+                                 (*table_level, *first.expectations))
+        return batches
+
+
+@dataclass(frozen=True)
+class ColumnBatch:
+    """The columns one group of a check's expectations reads, and those expectations."""
+
+    source_query: str
+    columns: tuple[str, ...]
+    expectations: tuple[Any, ...]
+
+    @property
+    def query(self) -> str:
+        """The check's rows, only these columns (a constant when they read none)."""
+        names = ", ".join(quote_ident(column) for column in self.columns) or "1 as row_marker"
+        return f"select {names} from ({self.source_query}) as checked_rows"
+
+
+def expectation_columns(expectation: Any) -> tuple[str, ...]:
+    """The columns a GX expectation reads: its ``column`` or ``column_list``; none for a
+    table-level expectation."""
+    column = getattr(expectation, "column", None)
+    if isinstance(column, str):
+        return (column,)
+    return tuple(getattr(expectation, "column_list", None) or ())
+
 
 def select_rows(schema: str, table: str, columns: Iterable[str], where: str | None = None) -> str:
     """``select <columns> from "schema"."table" [where ...]``; no columns selects a constant."""
