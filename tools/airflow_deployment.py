@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,38 +43,62 @@ def process_tree(pid: int) -> list[psutil.Process]:
         return []
 
 
+def process_title(cmdline: Sequence[str], limit: int = 60) -> str:
+    """A process's command line without folders (``python airflow_scheduler.py ...``), cut
+    to ``limit`` characters: what a report may show of it."""
+    words = []
+    for word in cmdline:
+        name, equals, value = word.rpartition("=") if "=" in word else ("", "", word)
+        words.append(f"{name}{equals}{Path(value).name}" if "/" in value else word)
+    return " ".join(" ".join(words).split())[:limit]
+
+
+def process_memory_mb(pid: int) -> list[tuple[str, float, float]]:
+    """Each process of the tree: its title (``process_title``), its resident (RSS) and its
+    proportional (PSS) memory, MiB."""
+    processes = []
+    for process in process_tree(pid):
+        try:
+            full = process.memory_full_info()
+            title = process_title(process.cmdline()) or process.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        processes.append((title, full.rss / 2**20, getattr(full, "pss", full.rss) / 2**20))
+    return processes
+
+
 def tree_memory_mb(pid: int) -> tuple[float, float]:
     """Resident (RSS) and proportional (PSS) memory of the process and its descendants, MiB.
 
     The LocalExecutor's workers and the task processes are forks sharing pages with their
     parent: the RSS sum counts a shared page once per process, the PSS sum once in all.
     """
-    rss = pss = 0
-    for process in process_tree(pid):
-        try:
-            full = process.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        rss += full.rss
-        pss += getattr(full, "pss", full.rss)
-    return rss / 2**20, pss / 2**20
+    processes = process_memory_mb(pid)
+    return sum(rss for _, rss, _ in processes), sum(pss for _, _, pss in processes)
 
 
 @dataclass
 class PeakMemory:
-    """Samples a process tree's memory in a thread; keeps the peaks of RSS and PSS."""
+    """Samples a process tree's memory in a thread; keeps the peaks of RSS and PSS, and
+    each process's PSS at the PSS peak (where the memory went)."""
 
     pid: int
     interval_s: float = 0.5
     peak_rss_mb: float = 0.0
     peak_pss_mb: float = 0.0
+    at_peak_pss_mb: list[tuple[str, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
-            rss, pss = tree_memory_mb(self.pid)
+            processes = process_memory_mb(self.pid)
+            rss = sum(rss for _, rss, _ in processes)
+            pss = sum(pss for _, _, pss in processes)
             self.peak_rss_mb = max(self.peak_rss_mb, rss)
-            self.peak_pss_mb = max(self.peak_pss_mb, pss)
+            if pss > self.peak_pss_mb:
+                self.peak_pss_mb = pss
+                self.at_peak_pss_mb = sorted(((title, round(pss)) for title, _, pss in processes),
+                                             key=lambda item: -item[1])
 
     def __enter__(self) -> PeakMemory:
         threading.Thread(target=self._sample, daemon=True).start()

@@ -237,6 +237,14 @@ def _table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _largest_at_peak(processes: list[tuple[str, float]], shown: int = 4) -> str:
+    """`` (at the peak, PSS: `title` MB, ...)`` for the largest processes, if measured."""
+    if not processes:
+        return ""
+    largest = ", ".join(f"`{title.replace('|', '/')}` {mb:.0f}" for title, mb in processes[:shown])
+    return f" (at the peak, MB PSS: {largest})"
+
+
 def _orchestration_rows(scale: float, o: dict[str, Any]) -> list[str]:
     cli = o["cli"]
     rows = [f"| {scale} | one day (day 0) through the CLI: ingest + dbt build | {cli['seconds']} "
@@ -258,7 +266,9 @@ def _orchestration_rows(scale: float, o: dict[str, Any]) -> list[str]:
         if key == "scheduler":
             target += (f"; Airflow <= {AIRFLOW_MEMORY_TARGET_MB} MB (PSS; RSS sum "
                        f"{m['airflow_peak_rss_mb']} MB): "
-                       f"{_met(memory <= AIRFLOW_MEMORY_TARGET_MB)}; Ctrl-C stopped it in "
+                       f"{_met(memory <= AIRFLOW_MEMORY_TARGET_MB)}"
+                       f"{_largest_at_peak(m.get('airflow_pss_mb_by_process_at_peak', []))}"
+                       f"; Ctrl-C stopped it in "
                        f"{m['stop_seconds']} s, {m['left_running']} processes left")
         rows.append(f"| {scale} | {name} | {m['seconds']} | | | {memory} | {target} |")
     return rows

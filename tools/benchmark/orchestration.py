@@ -108,6 +108,7 @@ def scheduler_day(template: Path, work: Path, scale: float,
     return {"seconds": round(seconds, 2), "state": run["state"],
             "tasks": len(states), "airflow_peak_rss_mb": round(memory.peak_rss_mb),
             "airflow_peak_pss_mb": round(memory.peak_pss_mb),
+            "airflow_pss_mb_by_process_at_peak": memory.at_peak_pss_mb,
             "stop_seconds": round(stop_seconds, 2), "left_running": len(survivors),
             "audit_status": _audited_status(deployment.warehouse)}
 
