@@ -121,7 +121,9 @@ def run_quickstart(paths: Paths, scale: float, seed: int, days: int, say: Say,
         timer.run("advance one day", lambda: generator.advance(paths, 1, progress=say), say)
         timer.run("ingest the increment", lambda: _ingest_all(paths, say), say)
         timer.run("dbt build (incremental)", lambda: dbt.run(*build), say)
-    timer.run("dbt docs generate", lambda: dbt.run("docs", "generate"), say)
+    # The builds compiled every node on this session's parse and wrote manifest.json with
+    # their SQL; compiling it all again took 3.6 s of the docs' 3.8 s (in-process, scale 1).
+    timer.run("dbt docs generate", lambda: dbt.run("docs", "generate", "--no-compile"), say)
 
     say("\n" + "=" * 68)
     say("Warehouse contents")

@@ -8,6 +8,7 @@ before regenerating) is what a second run needs.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,20 @@ def _fct_sales_rows(duckdb_path: Path) -> int:
     return int(row[0])
 
 
+def _assert_docs_site(target: Path) -> None:
+    """The docs site: its page, the catalog of the warehouse's relations, and the manifest
+    with every built model's compiled SQL (the docs are generated without compiling again)."""
+    assert (target / "index.html").is_file()
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert "model.retail_medallion.fct_sales" in catalog["nodes"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    models = {key: node for key, node in manifest["nodes"].items()
+              if node["resource_type"] == "model" and node["config"]["enabled"]}
+    assert models
+    uncompiled = sorted(key for key, node in models.items() if not node.get("compiled_code"))
+    assert not uncompiled, uncompiled
+
+
 def test_demo_command_succeeds_twice_in_a_row_with_the_same_result(tmp_path: Path) -> None:
     duckdb_path = tmp_path / "warehouse" / "retail.duckdb"
     env = {
@@ -56,6 +71,7 @@ def test_demo_command_succeeds_twice_in_a_row_with_the_same_result(tmp_path: Pat
     assert "==> dbt build (incremental)" in first.stdout
     rows_after_first = _fct_sales_rows(duckdb_path)
     assert rows_after_first > 0
+    _assert_docs_site(tmp_path / "target")
 
     second = _run_demo(env)
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
