@@ -97,8 +97,9 @@ class PeakMemory:
             self.peak_rss_mb = max(self.peak_rss_mb, rss)
             if pss > self.peak_pss_mb:
                 self.peak_pss_mb = pss
-                self.at_peak_pss_mb = sorted(((title, round(pss)) for title, _, pss in processes),
-                                             key=lambda item: -item[1])
+                self.at_peak_pss_mb = sorted(
+                    ((title, round(process_pss)) for title, _, process_pss in processes),
+                    key=lambda item: -item[1])
 
     def __enter__(self) -> PeakMemory:
         threading.Thread(target=self._sample, daemon=True).start()

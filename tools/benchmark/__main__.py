@@ -238,7 +238,7 @@ def _table(results: list[dict[str, Any]]) -> str:
 
 
 def _largest_at_peak(processes: list[tuple[str, float]], shown: int = 4) -> str:
-    """`` (at the peak, PSS: `title` MB, ...)`` for the largest processes, if measured."""
+    """`` (at the peak, MB PSS: `title` N, ...)`` for the largest processes, if measured."""
     if not processes:
         return ""
     largest = ", ".join(f"`{title.replace('|', '/')}` {mb:.0f}" for title, mb in processes[:shown])
