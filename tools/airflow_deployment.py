@@ -67,20 +67,14 @@ def process_memory_mb(pid: int) -> list[tuple[str, float, float]]:
     return processes
 
 
-def tree_memory_mb(pid: int) -> tuple[float, float]:
-    """Resident (RSS) and proportional (PSS) memory of the process and its descendants, MiB.
+@dataclass
+class PeakMemory:
+    """Samples a process tree's memory in a thread; keeps the peaks of RSS and PSS, and
+    each process's PSS at the PSS peak (where the memory went).
 
     The LocalExecutor's workers and the task processes are forks sharing pages with their
     parent: the RSS sum counts a shared page once per process, the PSS sum once in all.
     """
-    processes = process_memory_mb(pid)
-    return sum(rss for _, rss, _ in processes), sum(pss for _, _, pss in processes)
-
-
-@dataclass
-class PeakMemory:
-    """Samples a process tree's memory in a thread; keeps the peaks of RSS and PSS, and
-    each process's PSS at the PSS peak (where the memory went)."""
 
     pid: int
     interval_s: float = 0.5

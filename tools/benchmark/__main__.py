@@ -94,7 +94,7 @@ def bench_scale(scale: float, seed: int, work: Path, log: Path,
     for source in SOURCES:
         # the CRM answers from a process of its own, as a real CRM does from its machine
         with served_crm(env, log) if source == "crm" else contextlib.nullcontext() as crm_url:
-            source_env = dict(env, RETAIL_CRM_URL=crm_url) if crm_url else env
+            source_env = dict(env, **{URL_VARIABLES["crm"]: crm_url}) if crm_url else env
             ingest[source] = _measured_ingest(source, work, source_env, log)
         ingest[source]["floor"] = _floor(source, work, env, log)
     # and as `make demo` runs it: the demo CRM in a thread of the ingesting process, into a
