@@ -19,7 +19,8 @@ from the log folder they share (a running task's page also says the log server w
 reached).
 
 Sizing for a laptop, unless the variable is already set: ``[core] parallelism`` (the
-LocalExecutor's worker processes) ``min(CPUs, 4)``, one DAG-parsing process (the folder holds
+LocalExecutor's worker processes) ``min(CPUs, 4)``, or 1 where the DAG runs one task at a
+time anyway (a DuckDB warehouse under the LOCAL mode), one DAG-parsing process (the folder holds
 one DAG file), one API server worker; the API server listens on ``AIRFLOW__API__HOST``
 (default 127.0.0.1), passed explicitly, and the tasks reach its execution API on that host and
 ``AIRFLOW__API__PORT``.
@@ -55,11 +56,24 @@ class Component:
     command: tuple[str, ...]
 
 
+def one_task_at_a_time(env: Mapping[str, str]) -> bool:
+    """Whether the DAG runs one task at a time whatever the machine: a DuckDB warehouse (one
+    writer per file, every warehouse task in a one-slot pool) under the LOCAL mode, as the
+    DAG's ``Settings.single_writer`` decides it. Under the watcher, cosmos' sensors run
+    beside the producer's ``dbt build``, outside the pool.
+    """
+    target = env.get("RETAIL_DBT_TARGET", "duckdb").strip() or "duckdb"
+    destination = env.get("RETAIL_DLT_DESTINATION", "").strip() or target
+    watcher = env.get("RETAIL_DBT_EXECUTION_MODE", "local").strip().lower() == "watcher"
+    return "duckdb" in {target, destination} and not watcher
+
+
 def laptop_environment(base: Mapping[str, str], cpus: int | None = None) -> dict[str, str]:
     """``base`` with the laptop sizing added where it does not set the variable itself."""
     env = dict(base)
     workers = max(1, min(cpus or os.cpu_count() or 1, MAX_PARALLELISM))
-    env.setdefault("AIRFLOW__CORE__PARALLELISM", str(workers))
+    # A second LocalExecutor worker would only wait beside the first (about 70 MB, PSS).
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "1" if one_task_at_a_time(env) else str(workers))
     env.setdefault("AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES", "1")
     env.setdefault("AIRFLOW__API__WORKERS", "1")
     env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")

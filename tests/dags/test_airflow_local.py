@@ -24,6 +24,7 @@ from tools.airflow_local import (
     MAX_PARALLELISM,
     airflow_components,
     laptop_environment,
+    one_task_at_a_time,
     triggerer_needed,
 )
 
@@ -104,11 +105,27 @@ def test_a_component_that_dies_stops_the_others_and_fails(tmp_path: Path) -> Non
 
 
 def test_sizing_fits_the_machine_unless_set() -> None:
-    assert laptop_environment({}, cpus=2)["AIRFLOW__CORE__PARALLELISM"] == "2"
-    assert laptop_environment({}, cpus=64)["AIRFLOW__CORE__PARALLELISM"] == str(MAX_PARALLELISM)
+    postgres = {"RETAIL_DBT_TARGET": "postgres"}
+    assert laptop_environment(postgres, cpus=2)["AIRFLOW__CORE__PARALLELISM"] == "2"
+    assert laptop_environment(postgres, cpus=64)["AIRFLOW__CORE__PARALLELISM"] == str(
+        MAX_PARALLELISM
+    )
     chosen = laptop_environment({"AIRFLOW__CORE__PARALLELISM": "8"}, cpus=2)
     assert chosen["AIRFLOW__CORE__PARALLELISM"] == "8"
     assert chosen["AIRFLOW__API__HOST"] == "127.0.0.1"
+
+
+def test_one_worker_where_the_dag_runs_one_task_at_a_time() -> None:
+    """DuckDB's one-slot pool under LOCAL: a second worker would only wait."""
+    for env in ({}, {"RETAIL_DBT_TARGET": "duckdb"},
+                {"RETAIL_DBT_TARGET": "postgres", "RETAIL_DLT_DESTINATION": "duckdb"}):
+        assert one_task_at_a_time(env)
+        assert laptop_environment(env, cpus=4)["AIRFLOW__CORE__PARALLELISM"] == "1"
+    # cosmos' watcher sensors run beside the producer, outside the pool
+    watcher = {"RETAIL_DBT_EXECUTION_MODE": "watcher"}
+    assert not one_task_at_a_time(watcher)
+    assert laptop_environment(watcher, cpus=4)["AIRFLOW__CORE__PARALLELISM"] == "4"
+    assert not one_task_at_a_time({"RETAIL_DBT_TARGET": "postgres"})
 
 
 def test_the_api_server_is_bound_to_the_configured_host_and_port() -> None:
