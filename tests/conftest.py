@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ingestion.demo import generator
 from ingestion.settings import Paths, load_paths
+from ingestion.sources import URL_VARIABLES
 
 TEST_SCALE = 0.05
 TEST_SEED = 42
@@ -118,9 +119,8 @@ def workspace(tmp_path: Path, demo_template: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("RETAIL_DEMO_DIR", str(tmp_path / "demo"))
     monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(tmp_path / "warehouse" / "retail.duckdb"))
     monkeypatch.setenv("RETAIL_DLT_PIPELINES_DIR", str(tmp_path / "pipelines"))
-    monkeypatch.delenv("RETAIL_ERP_URL", raising=False)
-    monkeypatch.delenv("RETAIL_CRM_URL", raising=False)
-    monkeypatch.delenv("RETAIL_SALES_BUCKET_URL", raising=False)
+    for variable in URL_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
     return load_paths()
 
 

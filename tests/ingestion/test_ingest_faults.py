@@ -33,6 +33,7 @@ from ingestion.demo.state import DemoState
 from ingestion.erp import PRIMARY_KEYS
 from ingestion.ingest import SOURCES
 from ingestion.settings import Paths, load_paths
+from ingestion.sources import URL_VARIABLES
 from tests.ingestion.bronze import counts, postgres_counts, query
 
 pytestmark = pytest.mark.slow
@@ -65,7 +66,7 @@ def ingested(env: dict[str, str], *args: str) -> Run:
 def ingest_in_process(env: dict[str, str], destination: str = "duckdb") -> None:
     """The same code path as the CLI, without a new interpreter (for steps nobody reads)."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL"):
+        for name in URL_VARIABLES.values():
             patch.delenv(name, raising=False)
         for name, value in env.items():
             if name.startswith("RETAIL_"):
@@ -77,7 +78,7 @@ def ingest_in_process(env: dict[str, str], destination: str = "duckdb") -> None:
 def cli_env(demo_dir: Path, duckdb_path: Path, pipelines_dir: Path, **extra: str
             ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL")}
+           if k not in URL_VARIABLES.values()}
     env.update(RETAIL_DEMO_DIR=str(demo_dir), RETAIL_DUCKDB_PATH=str(duckdb_path),
                RETAIL_DLT_PIPELINES_DIR=str(pipelines_dir), **extra)
     return env

@@ -25,6 +25,7 @@ import pytest
 from ingestion.sales.lines import DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_SETTING, max_line_bytes
 from ingestion.sales.reader import parse_sales_csv
 from ingestion.settings import SettingError
+from ingestion.sources import URL_VARIABLES
 from tests.ingestion.bronze import query
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -110,8 +111,7 @@ def _environment(root: Path) -> dict[str, str]:
            "RETAIL_DBT_TARGET": "duckdb",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONPATH": str(PROJECT_DIR)}
-    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
-                      MAX_LINE_BYTES_SETTING):
+    for inherited in (*URL_VARIABLES.values(), MAX_LINE_BYTES_SETTING):
         env.pop(inherited, None)
     return env
 

@@ -25,6 +25,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
+from ingestion.sources import URL_VARIABLES
 from tests.conftest import DEFAULT_PG_URL, TEST_SCALE, TEST_SEED, services_required
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -225,8 +226,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PYTHONPATH": str(PROJECT_DIR),
     }
-    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
-                      "RETAIL_DBT_TARGET"):
+    for inherited in (*URL_VARIABLES.values(), "RETAIL_DBT_TARGET"):
         base_env.pop(inherited, None)
 
     duck = Warehouse(

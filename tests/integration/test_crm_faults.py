@@ -29,6 +29,7 @@ import pytest
 
 from ingestion.demo import crm_data
 from ingestion.demo.state import DemoState
+from ingestion.sources import URL_VARIABLES
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.integration.conftest import (
     BIN_DIR,
@@ -213,8 +214,7 @@ def crm_run(tmp_path_factory: pytest.TempPathFactory,
     base_env = {**os.environ, "RETAIL_DEMO_DIR": str(demo_dir),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
-                      "RETAIL_DBT_TARGET"):
+    for inherited in (*URL_VARIABLES.values(), "RETAIL_DBT_TARGET"):
         base_env.pop(inherited, None)
     duck = Warehouse(
         target="duckdb", work_dir=root / "duckdb",

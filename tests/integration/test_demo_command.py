@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.sources import URL_VARIABLES
+
 pytestmark = pytest.mark.slow
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -60,8 +62,7 @@ def test_demo_command_succeeds_twice_in_a_row_with_the_same_result(tmp_path: Pat
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
-                      "RETAIL_DBT_TARGET"):
+    for inherited in (*URL_VARIABLES.values(), "RETAIL_DBT_TARGET"):
         env.pop(inherited, None)
 
     first = _run_demo(env)

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from ingestion.sources import URL_VARIABLES
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.integration.test_portability_compile import (
     PROJECT_DIR,
@@ -104,8 +105,7 @@ def spark_build(tmp_path_factory: pytest.TempPathFactory) -> SparkBuild:
                 "PYTHONPATH": str(PROJECT_DIR), "RETAIL_DEMO_DIR": str(root / "demo"),
                 "RETAIL_DUCKDB_PATH": str(duckdb_path),
                 "RETAIL_DLT_PIPELINES_DIR": str(root / "duckdb" / "pipelines")}
-    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
-                      "RETAIL_DBT_TARGET"):
+    for inherited in (*URL_VARIABLES.values(), "RETAIL_DBT_TARGET"):
         main_env.pop(inherited, None)
     python = str(MAIN_BIN / "python")
     run_main([python, "-m", "ingestion", "generate", "--scale", str(TEST_SCALE),

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from ingestion.demo import erp_schema, sales_data
 from ingestion.demo.state import DemoState
 from ingestion.settings import Paths
+from ingestion.sources import URL_VARIABLES
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.integration.conftest import (
     BIN_DIR,
@@ -230,8 +231,7 @@ def sales_faults(tmp_path_factory: pytest.TempPathFactory) -> SalesFaultsRun:
            "RETAIL_DLT_PIPELINES_DIR": str(root / "pipelines"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    for inherited in ("RETAIL_ERP_URL", "RETAIL_CRM_URL", "RETAIL_SALES_BUCKET_URL",
-                      "RETAIL_DBT_TARGET"):
+    for inherited in (*URL_VARIABLES.values(), "RETAIL_DBT_TARGET"):
         env.pop(inherited, None)
     warehouse = Warehouse(target="duckdb", env=env, work_dir=root)
     python = str(BIN_DIR / "python")
