@@ -72,7 +72,7 @@ def laptop_environment(base: Mapping[str, str], cpus: int | None = None) -> dict
     """``base`` with the laptop sizing added where it does not set the variable itself."""
     env = dict(base)
     workers = max(1, min(cpus or os.cpu_count() or 1, MAX_PARALLELISM))
-    # A second LocalExecutor worker would only wait beside the first (about 70 MB, PSS).
+    # A second LocalExecutor worker would only wait beside the first (about 35 MB of its own).
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "1" if one_task_at_a_time(env) else str(workers))
     env.setdefault("AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES", "1")
     env.setdefault("AIRFLOW__API__WORKERS", "1")
