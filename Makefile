@@ -78,12 +78,17 @@ test: $(VENV)/.all $(PORTABILITY_VENV)/.installed parse node_modules/.installed 
 # Performance report (JSON + table in artifacts/benchmark/): ingest rows/s per source, dbt full
 # and incremental build, DAG parse, peak memory, each beside a floor measured in the same run;
 # at BENCH_ORCHESTRATION_SCALES (default 1) one day through the CLI, dag.test() and the real
-# scheduler (make airflow + REST API), about 10 minutes more on a 2-core laptop.
+# scheduler (make airflow + REST API), about 10 minutes more on a 2-core laptop; at
+# BENCH_POSTGRES_SCALES (default 1) the full build and a daily increment on PostgreSQL too
+# (a new database on RETAIL_BENCH_PG_URL, default the local server; reported as not measured
+# when it cannot be reached).
 BENCH_SCALES ?= 1,20
 BENCH_ORCHESTRATION_SCALES ?= 1
+BENCH_POSTGRES_SCALES ?= 1
 bench: $(VENV)/.all
 	$(BIN)/python -m tools.benchmark --scales $(BENCH_SCALES) --out artifacts/benchmark \
-		--orchestration-scales "$(BENCH_ORCHESTRATION_SCALES)"
+		--orchestration-scales "$(BENCH_ORCHESTRATION_SCALES)" \
+		--postgres-scales "$(BENCH_POSTGRES_SCALES)"
 
 DOCS_PORT ?= 8081
 docs: $(VENV)/.core

@@ -20,6 +20,7 @@ from tools.benchmark.crm_service import served_crm
 from tools.benchmark.measure import Measurement, run_measured
 from tools.benchmark.nodes import node_timings, slowest_table
 from tools.benchmark.orchestration import bench_orchestration
+from tools.benchmark.postgres import bench_postgres_builds, postgres_rows
 from tools.dbt_runner import PRODUCTION_BUILD
 
 PYTHON = sys.executable
@@ -81,7 +82,8 @@ def _measured_ingest(source: str, work: Path, env: dict[str, str], log: Path
 
 
 def bench_scale(scale: float, seed: int, work: Path, log: Path,
-                with_dag_parse: bool, orchestration_mode: str | None = None) -> dict[str, Any]:
+                with_dag_parse: bool, orchestration_mode: str | None = None,
+                with_postgres: bool = False) -> dict[str, Any]:
     env = _env(work)
     cwd = Path.cwd()
     result: dict[str, Any] = {"scale": scale}
@@ -137,6 +139,9 @@ def bench_scale(scale: float, seed: int, work: Path, log: Path,
         result["dag_parse"] = json.loads(out.read_text().strip().splitlines()[-1])
     if orchestration_mode:
         result["orchestration"] = bench_orchestration(scale, seed, work, log, orchestration_mode)
+    if with_postgres:
+        result["postgres"] = bench_postgres_builds(scale, seed, _env(work), work / "postgres",
+                                                   log, PYTHON, DBT)
     return result
 
 
@@ -234,6 +239,8 @@ def _table(results: list[dict[str, Any]]) -> str:
                          f"{_met(parse_s <= DAG_PARSE_TARGET_S)} |")
         if "orchestration" in r:
             lines += _orchestration_rows(s, r["orchestration"])
+        if "postgres" in r:
+            lines += postgres_rows(s, r["postgres"])
     return "\n".join(lines)
 
 
@@ -285,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
                              "scheduler (comma-separated; empty: none)")
     parser.add_argument("--execution-mode", default="local", choices=("local", "watcher"),
                         help="cosmos' execution mode of those runs (RETAIL_DBT_EXECUTION_MODE)")
+    parser.add_argument("--postgres-scales", default="1",
+                        help="scales at which the full build and a daily increment also run "
+                             "on PostgreSQL (RETAIL_BENCH_PG_URL; comma-separated; empty: none)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -297,13 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         with_dag_parse = False
     orchestration_scales = {float(s) for s in args.orchestration_scales.split(",") if s}
+    postgres_scales = {float(s) for s in args.postgres_scales.split(",") if s}
     results = []
     for scale in (float(s) for s in args.scales.split(",")):
         mode = args.execution_mode if with_dag_parse and scale in orchestration_scales else None
         work = Path(tempfile.mkdtemp(prefix=f"bench-{scale}-"))
         print(f"benchmark at scale {scale} in {work}", flush=True)
         try:
-            results.append(bench_scale(scale, args.seed, work, log, with_dag_parse, mode))
+            results.append(bench_scale(scale, args.seed, work, log, with_dag_parse, mode,
+                                       with_postgres=scale in postgres_scales))
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
@@ -316,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         table += "\n\n" + slowest_table(r["scale"], "full build", r["dbt_full_build"]["nodes"])
         table += "\n\n" + slowest_table(r["scale"], "one daily increment",
                                          r["dbt_incremental_build"]["nodes"])
+        if "daily" in r.get("postgres", {}):
+            table += "\n\n" + slowest_table(r["scale"], "one daily increment on PostgreSQL",
+                                             r["postgres"]["daily"]["nodes"])
     (out / "benchmark.md").write_text(table + "\n")
     print(table)
     print(f"\nreport: {out / 'benchmark.json'} and {out / 'benchmark.md'}")
