@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from tests.integration.conftest import (
     BIN_DIR,
@@ -170,6 +171,45 @@ def test_postgres_tables_dbt_builds_get_planner_statistics(demo_run: DemoRun) ->
     estimated = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
     assert actual > 1_000
     assert abs(estimated - actual) <= actual * 0.1, (estimated, actual)
+
+
+def plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A node of an `explain (format json)` plan and every node below it."""
+    return [node, *(below for child in node.get("Plans", []) for below in plan_nodes(child))]
+
+
+@pytest.mark.postgres
+def test_fct_sales_daily_slice_runs_no_subquery_per_line_on_postgres(
+        demo_run: DemoRun, tmp_path: Path) -> None:
+    """The daily slice of fct_sales finds the lines waiting for a dimension by a join. As a
+    subquery under its `or`, PostgreSQL ran it once per held line, scanning the waiting
+    lines, whenever it expected more of them than fit in work_mem (at scale 20 the build
+    did not end); with the least work_mem the plan must still hold no such subquery."""
+    postgres = demo_run.warehouse("postgres")
+    work = tmp_path / "compile"
+    completed = subprocess.run(
+        [str(BIN_DIR / "dbt"), "compile", "--select", "fct_sales", "--target", "postgres",
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=PROJECT_DIR, env=postgres.env, capture_output=True, text=True, timeout=600,
+        check=False)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    (compiled,) = (work / "target" / "compiled").rglob("fct_sales.sql")
+    query = compiled.read_text()
+    assert "waiting_for_dimensions" in query, "not the incremental slice"
+
+    assert postgres.sqlalchemy_url is not None
+    engine = sa.create_engine(postgres.sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("set work_mem = '64kB'"))
+            plan = conn.execute(sa.text(f"explain (format json) {query}")).scalar()
+    finally:
+        engine.dispose()
+    nodes = plan_nodes((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    per_row = [node.get("Subplan Name") for node in nodes
+               if str(node.get("Subplan Name", "")).startswith("SubPlan")]
+    assert per_row == []
 
 
 def dbt_on_duckdb(env: dict[str, str], work: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -65,14 +65,19 @@ waiting_for_dimensions as (
 ),
 {% endif %}
 
+{#- the waiting lines are joined, not looked up with `in` under the `or`: PostgreSQL runs
+    such a subquery once per line, scanning the waiting lines, when it expects more of them
+    than fit in work_mem -#}
 sales_lines as (
     select unioned_lines.*
     from unioned_lines
     {% if is_slice %}
     cross join loaded_until
+    left join waiting_for_dimensions
+        on unioned_lines.sales_line_key = waiting_for_dimensions.sales_line_key
     where (unioned_lines.channel = 'store' and unioned_lines._loaded_at > loaded_until.store_loaded_until)
         or (unioned_lines.channel = 'online' and unioned_lines._loaded_at > loaded_until.online_loaded_until)
-        or unioned_lines.sales_line_key in (select sales_line_key from waiting_for_dimensions)
+        or waiting_for_dimensions.sales_line_key is not null
     {% endif %}
 ),
 
