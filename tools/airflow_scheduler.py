@@ -8,9 +8,10 @@ DAG's dbt tasks (about 1.5 to 2.5 s a task on a 2-core laptop). The forked proce
 those pages with the scheduler until they write to them.
 
 It also parses the dbt project once (``dags/orchestration/parsed_dbt_runner.py``) and hands cosmos a
-runner holding the manifest, so a task does not rebuild it from the partial-parse file; then
-it freezes Python's collector on all of it (``gc.freeze()``), so the collections of the
-processes forked from it do not walk those objects again.
+runner holding the manifest, so a task does not rebuild it from the partial-parse file; warms
+dbt up on that parse (``warm_up``: what each task's dbt otherwise builds for itself on first
+use, with no SQL run); then freezes Python's collector on all of it (``gc.freeze()``), so the
+collections of the processes forked from it do not walk those objects again.
 
 ``python -m tools.airflow_scheduler [scheduler options]`` is what ``tools/airflow_local.py``
 starts as the scheduler. A module that cannot be imported, or a project dbt cannot parse, is
@@ -70,7 +71,7 @@ def preparse_project() -> str:
     started = time.monotonic()
     try:
         from ingestion.settings import choice_setting
-        from orchestration.parsed_dbt_runner import install_for_cosmos, parse_project
+        from orchestration.parsed_dbt_runner import install_for_cosmos, parse_project, warm_up
         from orchestration.settings import load_settings
 
         if choice_setting("RETAIL_SCHEDULER_PARSES_DBT", "1", ("0", "1")) == "0":
@@ -83,7 +84,13 @@ def preparse_project() -> str:
             return "dbt project parsed, but this cosmos has no runner to replace: left to tasks"
     except Exception as error:  # noqa: BLE001 - whatever it is, the tasks parse as before
         return f"dbt project not parsed ahead, left to the tasks: {error}"
-    return f"dbt project parsed for the tasks in {time.monotonic() - started:.1f} s"
+    parsed = f"dbt project parsed for the tasks in {time.monotonic() - started:.1f} s"
+    started = time.monotonic()
+    try:
+        warm_up(runner, settings.profiles_dir)
+    except Exception as error:  # noqa: BLE001 - the tasks still run on the parse
+        return f"{parsed}; not warmed up, left to the tasks: {error}"
+    return f"{parsed}, dbt warmed up in {time.monotonic() - started:.1f} s"
 
 
 def main(argv: list[str] | None = None) -> None:

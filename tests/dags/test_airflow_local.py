@@ -113,6 +113,10 @@ def test_sizing_fits_the_machine_unless_set() -> None:
     chosen = laptop_environment({"AIRFLOW__CORE__PARALLELISM": "8"}, cpus=2)
     assert chosen["AIRFLOW__CORE__PARALLELISM"] == "8"
     assert chosen["AIRFLOW__API__HOST"] == "127.0.0.1"
+    # a finished task's worker is free within a second, not Airflow's five
+    assert chosen["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "1"
+    kept = laptop_environment({"AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5"})
+    assert kept["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "5"
 
 
 def test_one_worker_where_the_dag_runs_one_task_at_a_time() -> None:

@@ -150,8 +150,11 @@ def test_task_logs_are_read_from_the_shared_log_folder(
 def test_dbt_tasks_run_on_the_project_the_scheduler_parsed(
         airflow_local: Deployment, triggered_run: tuple[dict[str, object], dict[str, str]]) -> None:
     """dags/orchestration/parsed_dbt_runner.py: the scheduler parsed the project once (in a child
-    process) and a dbt task, forked from it, ran on that parse instead of parsing again."""
-    assert "dbt project parsed for the tasks in" in airflow_local.log.read_text()
+    process) and warmed dbt up on it, and a dbt task, forked from it, ran on that parse instead
+    of parsing again."""
+    log = airflow_local.log.read_text()
+    assert "dbt project parsed for the tasks in" in log
+    assert ", dbt warmed up in" in log, "the scheduler did not warm dbt up for the tasks"
     api = airflow_local.api()
     try:
         text = api.task_log(DAG_ID, str(triggered_run[0]["dag_run_id"]),

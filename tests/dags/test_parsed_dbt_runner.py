@@ -189,6 +189,52 @@ def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(project_copy
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def test_a_warmed_up_process_still_forks_tasks_that_build_and_parse(project_copy: Path,
+                                                                     tmp_path: Path) -> None:
+    """What ``make airflow``'s scheduler does before it forks the tasks: parse, then warm dbt
+    up. The warm-up runs no SQL, writes nothing into the project, leaves no adapter and no
+    thread behind, and fills the caches the tasks would each fill (the config classes' JSON
+    schemas, every macro's template). A fork of it still builds on the parsed manifest, and
+    still parses for itself."""
+    script = textwrap.dedent(f"""
+        import os, sys, tempfile, threading
+        from pathlib import Path
+        from dbt.adapters.factory import FACTORY
+        from dbt.cli.main import dbtRunner
+        from dbt_common.clients.jinja import template_cache
+        from dbt_common.dataclass_schema import dbtClassMixin
+        from orchestration.parsed_dbt_runner import parse_project, project_fingerprint, warm_up
+        project = Path({str(project_copy)!r})
+        runner = parse_project(project, project, "duckdb")
+        files = project_fingerprint(project)
+        schemas = dbtClassMixin.json_schema.__func__.cache_info().currsize
+        warm_up(runner, project)
+        assert project_fingerprint(project) == files, "the warm-up wrote into the project"
+        assert not FACTORY.adapters, FACTORY.adapters
+        assert threading.active_count() == 1, threading.enumerate()
+        assert dbtClassMixin.json_schema.__func__.cache_info().currsize >= schemas + 3
+        assert all(m.macro_sql in template_cache.file_cache for m in runner.parsed.macros.values())
+        child = os.fork()
+        if child == 0:
+            built = runner.invoke(["run", "--select", "dim_date", "--project-dir", str(project),
+                                   "--profiles-dir", str(project), "--target", "duckdb"])
+            if not (built.success and runner.used_parsed):
+                os._exit(3)
+            with tempfile.TemporaryDirectory() as target:
+                parsed = dbtRunner().invoke(["--quiet", "parse", "--project-dir", str(project),
+                                             "--profiles-dir", str(project),
+                                             "--target-path", target])
+            os._exit(0 if parsed.success else 4)
+        sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'dags'}",
+                               # not the module's warehouse, which this process holds open
+                               "RETAIL_DUCKDB_PATH": str(tmp_path / "warmed.duckdb")})
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_a_project_dbt_cannot_parse_is_reported(tmp_path: Path) -> None:
     (tmp_path / "dbt_project.yml").write_text("name: [not, a, name]\n")
     with pytest.raises(RuntimeError, match="could not parse"):
