@@ -84,7 +84,7 @@ def laptop_environment(base: Mapping[str, str], cpus: int | None = None) -> dict
     env.setdefault("AIRFLOW__API__PORT", "8080")
     # A task's supervisor notices its process has exited only between two waits on the task's
     # sockets; once the last socket closed before the exit, it waits this long for nothing.
-    # Airflow's default of 5 s held a worker after 13 of one day's 62 tasks (measured: 65 s).
+    # Airflow's default of 5 s held the worker after 12 to 15 of a day's 62 tasks (measured).
     env.setdefault("AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL", str(HEARTBEAT_INTERVAL_S))
     # The task processes report to the API server's execution API: on its actual port, not
     # Airflow's default of localhost:8080.

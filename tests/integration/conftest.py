@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 
 from ingestion.sources import URL_VARIABLES
 from tests.conftest import DEFAULT_PG_URL, TEST_SCALE, TEST_SEED, services_required
+from tools.postgres_scratch import scratch_database, unreachable_reason, warehouse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
@@ -159,15 +159,8 @@ def compare_incremental_with_full_refresh(warehouse: Warehouse) -> None:
 def postgres_admin_url() -> tuple[str | None, str | None]:
     """The server URL, or None and the reason it cannot be used."""
     url = os.environ.get("RETAIL_TEST_PG_URL", DEFAULT_PG_URL)
-    try:
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-        engine.dispose()
-    except Exception as error:  # noqa: BLE001 - any failure to connect means "not available"
-        shown = sa.make_url(url).render_as_string(hide_password=True)
-        return None, f"PostgreSQL is not reachable at {shown}: {error.__class__.__name__}"
-    return url, None
+    reason = unreachable_reason(url)
+    return (None, reason) if reason else (url, None)
 
 
 @pytest.fixture(scope="session")
@@ -184,21 +177,12 @@ def private_postgres_database() -> Iterator[tuple[str | None, str | None]]:
     if admin_url is None:
         yield None, reason
         return
-    name = f"retail_it_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False), None
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
+    with scratch_database(admin_url, "retail_it_") as database:
+        yield database.render_as_string(hide_password=False), None
 
 
 def postgres_warehouse(url: str, root: Path, base_env: dict[str, str]) -> Warehouse:
     """The PostgreSQL copy of a timeline: its database in RETAIL_PG_*, its own dlt state."""
-    parsed = sa.make_url(url)
     return Warehouse(
         target="postgres",
         work_dir=root / "postgres",
@@ -206,12 +190,7 @@ def postgres_warehouse(url: str, root: Path, base_env: dict[str, str]) -> Wareho
         env={**base_env,
              "RETAIL_DUCKDB_PATH": str(root / "postgres" / "unused.duckdb"),
              "RETAIL_DLT_PIPELINES_DIR": str(root / "postgres" / "pipelines"),
-             "RETAIL_PG_HOST": parsed.host or "127.0.0.1",
-             "RETAIL_PG_PORT": str(parsed.port or 5432),
-             "RETAIL_PG_USER": parsed.username or "postgres",
-             # dlt insists on a password even when the server trusts local users
-             "RETAIL_PG_PASSWORD": parsed.password or "trust",
-             "RETAIL_PG_DATABASE": parsed.database or ""},
+             **warehouse_settings(sa.make_url(url))},
     )
 
 

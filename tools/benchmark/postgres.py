@@ -9,7 +9,6 @@ process; the server's is not measured.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from tools.benchmark.measure import run_measured
 from tools.benchmark.nodes import node_timings
 from tools.dbt_runner import PRODUCTION_BUILD
+from tools.postgres_scratch import scratch_database, unreachable_reason, warehouse_settings
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 URL_VARIABLE = "RETAIL_BENCH_PG_URL"
@@ -29,35 +29,11 @@ def admin_url() -> str:
     return os.environ.get(URL_VARIABLE, DEFAULT_ADMIN_URL)
 
 
-def unreachable_reason(url: str) -> str | None:
-    """None when the server answers, else why not (the URL shown without its password)."""
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except sa.exc.SQLAlchemyError as error:
-        shown = sa.make_url(url).render_as_string(hide_password=True)
-        return f"PostgreSQL is not reachable at {shown} ({error.__class__.__name__})"
-    finally:
-        engine.dispose()
-    return None
-
-
 @contextmanager
 def bench_database(url: str) -> Iterator[sa.URL]:
     """A new, empty database on the server; dropped after."""
-    name = f"retail_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'create database "{name}"'))
-        try:
-            yield sa.make_url(url).set(database=name)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-    finally:
-        admin.dispose()
+    with scratch_database(url, "retail_bench_") as database:
+        yield database
 
 
 def postgres_env(base: dict[str, str], database: sa.URL, work: Path) -> dict[str, str]:
@@ -66,12 +42,7 @@ def postgres_env(base: dict[str, str], database: sa.URL, work: Path) -> dict[str
             "RETAIL_DEMO_DIR": str(work / "demo"),
             "RETAIL_DLT_PIPELINES_DIR": str(work / "pipelines"),
             "RETAIL_DBT_TARGET": "postgres",
-            "RETAIL_PG_HOST": database.host or "127.0.0.1",
-            "RETAIL_PG_PORT": str(database.port or 5432),
-            "RETAIL_PG_USER": database.username or "postgres",
-            # dlt asks for a password even where the server trusts local users
-            "RETAIL_PG_PASSWORD": database.password or "trust",
-            "RETAIL_PG_DATABASE": database.database or ""}
+            **warehouse_settings(database)}
 
 
 def bench_postgres_builds(scale: float, seed: int, base_env: dict[str, str], work: Path,
