@@ -166,6 +166,14 @@ def test_a_changed_project_is_parsed_again(parsed: ParsedProjectRunner,
     assert not parsed.used_parsed
 
 
+def _run_in_new_process(script: str, **env: str) -> None:
+    """Run ``script`` in a fresh interpreter (forking in this one would copy pytest's own
+    state) with ``env`` added; it must exit 0 within 5 minutes, so a hung fork fails."""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(project_copy: Path) -> None:
     script = textwrap.dedent(f"""
         import os, sys, tempfile
@@ -183,10 +191,7 @@ def test_a_fork_of_the_process_holding_the_manifest_can_still_parse(project_copy
             os._exit(0 if result.success else 3)
         sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_in_new_process(script, PYTHONPATH=str(REPO_ROOT))
 
 
 def test_a_warmed_up_process_still_forks_tasks_that_build_and_parse(project_copy: Path,
@@ -227,12 +232,9 @@ def test_a_warmed_up_process_still_forks_tasks_that_build_and_parse(project_copy
             os._exit(0 if parsed.success else 4)
         sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'dags'}",
-                               # not the module's warehouse, which this process holds open
-                               "RETAIL_DUCKDB_PATH": str(tmp_path / "warmed.duckdb")})
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_in_new_process(script, PYTHONPATH=f"{REPO_ROOT}:{REPO_ROOT / 'dags'}",
+                        # not the module's warehouse, which this process holds open
+                        RETAIL_DUCKDB_PATH=str(tmp_path / "warmed.duckdb"))
 
 
 def test_a_project_dbt_cannot_parse_is_reported(tmp_path: Path) -> None:
