@@ -49,6 +49,11 @@ MAX_PARALLELISM = 4
 HEARTBEAT_INTERVAL_S = 1
 """``[workers] min_heartbeat_interval``: how often a running task heartbeats, and the longest a
 finished task's supervisor can wait before it notices the process has exited."""
+SCHEDULER_IDLE_SLEEP_S = 0.1
+"""``[scheduler] scheduler_idle_sleep_time``: the longest the scheduler sleeps after a loop that
+found nothing to do, so about half of it passes between a task's end and its successor's start.
+Airflow's 1 s cost a day at scale 1 (62 tasks one after the other) 12 to 16 s; the price is the
+scheduler's CPU while nothing runs: 8.8 CPU-seconds a minute against 1.3 (measured)."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -86,6 +91,8 @@ def laptop_environment(base: Mapping[str, str], cpus: int | None = None) -> dict
     # sockets; once the last socket closed before the exit, it waits this long for nothing.
     # Airflow's default of 5 s held the worker after 12 to 15 of a day's 62 tasks (measured).
     env.setdefault("AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL", str(HEARTBEAT_INTERVAL_S))
+    # The DAG's tasks run one after the other: each waits for a scheduler loop after the last.
+    env.setdefault("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME", str(SCHEDULER_IDLE_SLEEP_S))
     # The task processes report to the API server's execution API: on its actual port, not
     # Airflow's default of localhost:8080.
     host = env["AIRFLOW__API__HOST"]

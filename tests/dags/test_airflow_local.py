@@ -117,6 +117,10 @@ def test_sizing_fits_the_machine_unless_set() -> None:
     assert chosen["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "1"
     kept = laptop_environment({"AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5"})
     assert kept["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "5"
+    # a task's successor starts within a tenth of a second of a scheduler loop, not a second
+    assert chosen["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == "0.1"
+    kept = laptop_environment({"AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1"})
+    assert kept["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == "1"
 
 
 def test_one_worker_where_the_dag_runs_one_task_at_a_time() -> None:
