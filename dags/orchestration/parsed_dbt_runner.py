@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dbt.artifacts.schemas.run import RunExecutionResult
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.contracts.graph.manifest import Manifest
 
@@ -48,6 +49,8 @@ PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencie
                  "selectors.yml")
 COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"})
 """The commands that take a manifest as it is; others (``parse``, ``docs``, ``deps``) parse."""
+LINEAGE_COMMANDS = COMMANDS - {"compile"}
+"""The commands whose artifacts the OpenLineage dbt integration turns into events."""
 
 ENV_VAR_CALL = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
 
@@ -57,14 +60,24 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 Environment = dict[str, str | None]
 
 
-def project_folders(project_dir: Path) -> list[Path]:
-    """The folders dbt parses, as ``dbt_project.yml`` names them."""
+def _project_config(project_dir: Path) -> dict[str, Any]:
     try:
         config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
     except (OSError, yaml.YAMLError):
         config = {}
+    return config if isinstance(config, dict) else {}
+
+
+def project_folders(project_dir: Path) -> list[Path]:
+    """The folders dbt parses, as ``dbt_project.yml`` names them."""
+    config = _project_config(project_dir)
     return [project_dir / folder for key, default in PROJECT_FOLDERS.items()
             for folder in (config.get(key) or default)]
+
+
+def configured_target_path(project_dir: Path) -> str:
+    """``dbt_project.yml``'s ``target-path`` (dbt's default: ``target``)."""
+    return str(_project_config(project_dir).get("target-path") or "target")
 
 
 def project_fingerprint(project_dir: Path) -> Fingerprint:
@@ -124,6 +137,7 @@ class ParsedProjectRunner(dbtRunner):
         self.environment = environment
         self.parsed_by = parsed_by
         self.used_parsed = False
+        self.target_path = configured_target_path(project_dir)
 
     def why_not(self, args: Sequence[str]) -> str | None:
         """Why ``args`` cannot run on the parsed manifest; ``None`` when they can."""
@@ -147,14 +161,28 @@ class ParsedProjectRunner(dbtRunner):
         return None
 
     def invoke(self, args: list[str], **kwargs: Any) -> dbtRunnerResult:
+        # not at the top: this file also runs as a script (the parse's child process)
+        from orchestration.lineage.dbt_artifacts import (
+            target_dir_of,
+            write_run_artifacts,
+            writes_json,
+        )
+
         reason = self.why_not(args)
         self.used_parsed = reason is None
         self.manifest = self.parsed if self.used_parsed else None
-        if self.used_parsed:
-            log.info("dbt runs on the project %s parsed", self.parsed_by)
-        else:
+        if not self.used_parsed:
             log.info("dbt parses the project: %s", reason)
-        return super().invoke(args, **kwargs)
+            return super().invoke(args, **kwargs)
+        log.info("dbt runs on the project %s parsed", self.parsed_by)
+        if command_of(args) not in LINEAGE_COMMANDS or not writes_json(args, os.environ):
+            return super().invoke(args, **kwargs)
+        # dbt would write the whole project's manifest: the lineage needs the nodes it ran
+        result = super().invoke(["--no-write-json", *args], **kwargs)
+        if isinstance(result.result, RunExecutionResult):
+            target_dir = target_dir_of(args, os.environ, self.target_path)
+            write_run_artifacts(self.parsed, result.result, target_dir)
+        return result
 
 
 def parse_project(project_dir: Path, profiles_dir: Path, target: str,

@@ -11,6 +11,7 @@ when it starts its second dbt command, and keeps a runner the scheduler gave it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from orchestration.lineage.dbt_artifacts import node_parents
 from orchestration.parsed_dbt_runner import (
     ParsedProjectRunner,
     SharedParseRunner,
@@ -154,6 +156,68 @@ def test_each_dbt_task_keeps_the_runner_its_process_has(
     assert install_for_cosmos(parsed)
     assert install_shared_parse(project_copy, project_copy, "duckdb") is parsed
     assert cosmos_runner_module.get_runner() is parsed
+
+
+def _lineage(project: Path, target: Path) -> list[tuple[Any, ...]]:
+    """The OpenLineage events the dbt integration makes of ``target``'s artifacts, as cosmos
+    asks it to after each dbt task: job, event type, inputs, outputs, SQL."""
+    from openlineage.common.provider.dbt.local import DbtLocalArtifactProcessor
+
+    processor = DbtLocalArtifactProcessor(producer="tests", job_namespace="retail",
+                                          project_dir=str(project), target="duckdb",
+                                          profile_name="retail_medallion",
+                                          target_path=str(target))
+    processor.should_raise_on_unsupported_command = False
+    events = processor.parse()
+    summary = []
+    for event in [*events.starts, *events.completes, *events.fails]:
+        sql = (event.job.facets or {}).get("sql")
+        summary.append((event.job.name, str(event.eventType),
+                        sorted(f"{d.namespace}/{d.name}" for d in event.inputs or []),
+                        sorted(f"{d.namespace}/{d.name}" for d in event.outputs or []),
+                        getattr(sql, "query", None)))
+    return sorted(summary, key=repr)
+
+
+def test_a_task_on_the_parsed_manifest_writes_the_lineage_of_its_nodes_only(
+        parsed: ParsedProjectRunner, project_copy: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt would write the whole project's manifest after the command; the runner writes the
+    nodes it ran and their parents, and the lineage made of it is the one dbt's would give."""
+    from dbt.parser.manifest import write_manifest
+
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(project_copy))
+    ours, dbts = tmp_path / "ours", tmp_path / "dbt"
+    # a view over a bronze source (empty until ingested) and its tests
+    result = parsed.invoke(["build", "--select", "stg_sales__rejected_lines",
+                            "--indirect-selection", "cautious", "--project-dir",
+                            str(project_copy), "--profiles-dir", str(project_copy),
+                            "--target-path", str(ours)])
+    assert result.success, result.exception
+    assert parsed.used_parsed
+    # what dbt itself writes at the end of the command, from the same manifest
+    dbts.mkdir()
+    write_manifest(parsed.parsed, str(dbts))
+    shutil.copy2(ours / "run_results.json", dbts / "run_results.json")
+
+    ran = {r["unique_id"] for r in json.loads((ours / "run_results.json").read_text())["results"]}
+    assert "model.retail_medallion.stg_sales__rejected_lines" in ran and len(ran) >= 2
+    written = json.loads((ours / "manifest.json").read_text())
+    kept = set(written["nodes"]) | set(written["sources"])
+    assert kept == ran | {"source.retail_medallion.bronze_sales.rejected_lines"}
+    full = json.loads((dbts / "manifest.json").read_text())
+    assert len(full["nodes"]) > 10 * len(kept)
+    assert list(written["nodes"]) == [uid for uid in full["nodes"] if uid in kept]
+    # every node's parents as dbt lists them, those of the tests on two models included
+    assert {uid: node_parents(parsed.parsed, uid) for uid in full["nodes"]} == {
+        uid: full["parent_map"][uid] for uid in full["nodes"]}
+
+    lineage = _lineage(project_copy, ours)
+    assert lineage == _lineage(project_copy, dbts)
+    view = [event for event in lineage if event[0].endswith("stg_sales__rejected_lines.build.run")
+            and "COMPLETE" in event[1]]
+    assert view and any("bronze_sales.rejected_lines" in name for name in view[0][2])
+    assert view[0][4] and "rejected_lines" in view[0][4]
 
 
 def test_a_changed_project_is_parsed_again(parsed: ParsedProjectRunner,
