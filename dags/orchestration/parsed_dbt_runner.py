@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,25 @@ def command_of(args: Sequence[str]) -> str | None:
     return next((arg for arg in args if not arg.startswith("-")), None)
 
 
+def writes_json(args: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Whether dbt would write its JSON artifacts for this command line."""
+    if "--no-write-json" in args:
+        return False
+    if "--write-json" in args:
+        return True
+    return environ.get("DBT_WRITE_JSON", "true").strip().lower() not in {"0", "false", "no"}
+
+
+def target_dir_of(args: Sequence[str], environ: Mapping[str, str],
+                  configured: str = "target") -> Path:
+    """Where dbt writes a command's artifacts: ``--target-path``, else ``DBT_TARGET_PATH``,
+    else the project's ``target-path`` (``configured``), under ``--project-dir`` when relative."""
+    path = Path(_option(args, "--target-path") or environ.get("DBT_TARGET_PATH") or configured)
+    if path.is_absolute():
+        return path
+    return Path(_option(args, "--project-dir") or environ.get("DBT_PROJECT_DIR") or ".") / path
+
+
 class ParsedProjectRunner(dbtRunner):
     """A ``dbtRunner`` that hands dbt the manifest parsed ahead while it still applies."""
 
@@ -162,11 +181,7 @@ class ParsedProjectRunner(dbtRunner):
 
     def invoke(self, args: list[str], **kwargs: Any) -> dbtRunnerResult:
         # not at the top: this file also runs as a script (the parse's child process)
-        from orchestration.lineage.dbt_artifacts import (
-            target_dir_of,
-            write_run_artifacts,
-            writes_json,
-        )
+        from orchestration.lineage.dbt_artifacts import write_run_artifacts
 
         reason = self.why_not(args)
         self.used_parsed = reason is None

@@ -32,6 +32,8 @@ from orchestration.parsed_dbt_runner import (
     install_shared_parse,
     parse_project,
     project_fingerprint,
+    target_dir_of,
+    writes_json,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -218,6 +220,17 @@ def test_a_task_on_the_parsed_manifest_writes_the_lineage_of_its_nodes_only(
             and "COMPLETE" in event[1]]
     assert view and any("bronze_sales.rejected_lines" in name for name in view[0][2])
     assert view[0][4] and "rejected_lines" in view[0][4]
+
+
+def test_the_artifacts_go_where_dbt_would_write_them() -> None:
+    """cosmos runs dbt in a copy of the project and reads ``<copy>/target`` afterwards."""
+    cosmos = ["build", "--select", "x", "--project-dir", "/tmp/copy"]
+    assert target_dir_of(cosmos, {}) == Path("/tmp/copy/target")
+    assert target_dir_of(cosmos, {}, "out") == Path("/tmp/copy/out")
+    assert target_dir_of(cosmos, {"DBT_TARGET_PATH": "/elsewhere"}) == Path("/elsewhere")
+    assert target_dir_of([*cosmos, "--target-path=t2"], {}) == Path("/tmp/copy/t2")
+    assert writes_json(cosmos, {}) and not writes_json(["--no-write-json", *cosmos], {})
+    assert not writes_json(cosmos, {"DBT_WRITE_JSON": "False"})
 
 
 def test_a_changed_project_is_parsed_again(parsed: ParsedProjectRunner,

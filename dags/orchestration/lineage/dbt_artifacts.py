@@ -12,7 +12,6 @@ and a manifest in dbt's own format that holds only what the results name and the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from dbt.artifacts.schemas.manifest import WritableManifest
@@ -61,32 +60,3 @@ def write_run_artifacts(manifest: Manifest, run_result: RunExecutionResult,
     target_dir.mkdir(parents=True, exist_ok=True)
     run_result.write(str(target_dir / RUN_RESULTS_FILE))
     lineage_manifest(manifest, run_result).write(str(target_dir / MANIFEST_FILE))
-
-
-def _option(args: Sequence[str], name: str) -> str | None:
-    for index, arg in enumerate(args):
-        if arg == name and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def target_dir_of(args: Sequence[str], environ: Mapping[str, str],
-                  configured: str = "target") -> Path:
-    """Where dbt writes a command's artifacts: ``--target-path``, else ``DBT_TARGET_PATH``,
-    else the project's ``target-path`` (``configured``), under ``--project-dir`` when relative."""
-    path = Path(_option(args, "--target-path") or environ.get("DBT_TARGET_PATH") or configured)
-    if path.is_absolute():
-        return path
-    return Path(_option(args, "--project-dir") or environ.get("DBT_PROJECT_DIR") or ".") / path
-
-
-def writes_json(args: Iterable[str], environ: Mapping[str, str]) -> bool:
-    """Whether dbt would write its artifacts for this command line."""
-    args = list(args)
-    if "--no-write-json" in args:
-        return False
-    if "--write-json" in args:
-        return True
-    return environ.get("DBT_WRITE_JSON", "true").strip().lower() not in {"0", "false", "no"}
