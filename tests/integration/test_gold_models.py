@@ -4,6 +4,7 @@ each ingested with the CLI and built with `dbt build` (which also runs every dbt
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -405,3 +406,45 @@ def test_dbt_tests_catch_broken_scd2_windows_and_sales_signs(demo_run: DemoRun,
         "scd2_windows_dim_store_store_id": ("pass", 0),
         "sales_line_signs_fct_sales_": ("fail", 2),
     }
+
+
+def _documented(warehouse_dir: Path, model: str) -> tuple[str, str]:
+    """The model's description and its first documented column's, as dbt parsed them."""
+    manifest = json.loads((warehouse_dir / "target" / "manifest.json").read_text())
+    node = manifest["nodes"][f"model.retail_medallion.{model}"]
+    column = next(c for c in node["columns"].values() if c["description"])
+    return node["description"], column["name"]
+
+
+def test_descriptions_become_comments_on_postgres_and_stay_in_the_docs_on_duckdb(
+        demo_run: DemoRun) -> None:
+    """persist_docs: on PostgreSQL, where BI tools and catalogs read comments, every build
+    writes them; on DuckDB the docs site shows them and the builds leave them out."""
+    pg = demo_run.warehouse("postgres")
+    description, column = _documented(pg.work_dir, "fct_sales")
+    assert description.strip()
+    comments = pg.query(
+        "select obj_description('gold.fct_sales'::regclass, 'pg_class'), "
+        "col_description('gold.fct_sales'::regclass, (select attnum from pg_attribute where "
+        f"attrelid = 'gold.fct_sales'::regclass and attname = '{column}'))")
+    assert comments[0][0] is not None and comments[0][0].strip() == description.strip()
+    assert comments[0][1]
+    duck = demo_run.duckdb.query(
+        "select comment from duckdb_tables() where schema_name = 'gold' "
+        "and table_name = 'fct_sales'")
+    assert duck == [(None,)]
+
+
+def test_duckdb_writes_comments_when_asked(tmp_path: Path) -> None:
+    """RETAIL_PERSIST_DOCS=true turns the comments on for DuckDB too (the parsed config)."""
+    done = subprocess.run(
+        [str(BIN_DIR / "dbt"), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
+         "--profiles-dir", str(PROJECT_DIR), "--target", "duckdb", "--target-path",
+         str(tmp_path)],
+        env={**os.environ, "RETAIL_PERSIST_DOCS": "true", "RETAIL_DUCKDB_PATH":
+             str(tmp_path / "retail.duckdb")}, capture_output=True, text=True, timeout=300,
+        check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    node = json.loads((tmp_path / "manifest.json").read_text())["nodes"][
+        "model.retail_medallion.fct_sales"]
+    assert node["config"]["persist_docs"] == {"relation": True, "columns": True}
